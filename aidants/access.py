@@ -1,0 +1,43 @@
+"""What a référent or a staff member may do to whom. Pure decisions, no writes."""
+
+from aidants.models import Aidant, Habilitation, Structure
+
+
+def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
+    """True when `aidant` is a référent of `structure` (not revoked, active)."""
+    if structure is None or not aidant.is_authenticated:
+        return False
+    return (
+        Habilitation.objects.referents()
+        .filter(aidant=aidant, structure=structure)
+        .exists()
+    )
+
+
+def can_manage_structure(actor: Aidant, structure: Structure) -> bool:
+    """Référents manage their own structure only; staff manage every structure."""
+    return actor.is_staff or is_referent(actor, structure)
+
+
+def can_activate_habilitation(actor: Aidant) -> bool:
+    """Only staff activate (or refuse) a habilitation."""
+    return bool(actor.is_staff)
+
+
+def can_log_in(aidant: Aidant) -> bool:
+    """An account logs in when it is staff, holds an active habilitation, or is a
+    référent of an active structure."""
+    if not aidant.is_active:
+        return False
+    if aidant.is_staff:
+        return True
+    memberships = Habilitation.objects.filter(aidant=aidant)
+    return memberships.active().exists() or memberships.referents().exists()
+
+
+def usable_structures(aidant: Aidant) -> list[Structure]:
+    """Structures the aidant may select as current (active habilitation or référent)."""
+    memberships = Habilitation.objects.filter(aidant=aidant).select_related("structure")
+    ids = set(memberships.active().values_list("structure_id", flat=True))
+    ids |= set(memberships.referents().values_list("structure_id", flat=True))
+    return list(Structure.objects.filter(pk__in=ids).order_by("name"))

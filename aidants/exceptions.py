@@ -1,0 +1,17 @@
+from django.core.exceptions import PermissionDenied
+
+
+class AidantsError(Exception):
+    """Base error of the aidants services; the message is French, for the UI."""
+
+
+class NotAllowed(AidantsError, PermissionDenied):
+    """The actor may not perform this action (becomes a 403 if unhandled)."""
+
+
+class InvalidTransition(AidantsError):
+    """The habilitation is not in a state that allows this change."""
+
+
+class InvitationInvalid(AidantsError):
+    """The invitation link is unknown, expired or already used."""

@@ -1,0 +1,315 @@
+import uuid
+from datetime import date, datetime
+
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
+
+from aidants.demarches import Demarche
+from aidants.validators import validate_siret
+from audit.actions import ActorType
+
+
+class StructureType(models.TextChoices):
+    MAIRIE = "mairie", _("Mairie")
+    CCAS = "ccas", _("CCAS / CIAS")
+    FRANCE_SERVICES = "france_services", _("France Services")
+    ASSOCIATION = "association", _("Association")
+    DEPARTEMENT = "departement", _("Département")
+    OTHER = "other", _("Autre")
+
+
+class Structure(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("nom"), max_length=200)
+    siret = models.CharField(
+        _("SIRET"), max_length=14, unique=True, validators=[validate_siret]
+    )
+    type = models.CharField(
+        _("type"), max_length=32, choices=StructureType.choices, default="other"
+    )
+    commune = models.CharField(_("commune"), max_length=120)
+    active = models.BooleanField(_("active"), default=True)
+    # Empty list: every démarche is allowed.
+    allowed_demarches = models.JSONField(
+        _("démarches autorisées"), default=list, blank=True
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.commune})"
+
+    @property
+    def journal_id(self) -> str:
+        return str(self.uuid)
+
+    def demarches(self) -> list[str]:
+        """The démarche codes this structure's aidants may use, in catalogue order."""
+        allowed = set(self.allowed_demarches or Demarche.values)
+        return [code for code in Demarche.values if code in allowed]
+
+
+class AidantManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        if not email:
+            raise ValueError("An email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class Aidant(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in to Relais: aidant, référent, or staff member."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("adresse électronique"), unique=True)
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    profession = models.CharField(_("profession"), max_length=150, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("compte actif"), default=True)
+    is_staff = models.BooleanField(_("équipe Relais"), default=False)
+    date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    current_structure = models.ForeignKey(
+        Structure,
+        verbose_name=_("structure courante"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    inactivity_warned_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AidantManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        verbose_name = _("aidant")
+        verbose_name_plural = _("aidants")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    def journal_actor(self) -> tuple[str, str]:
+        kind = ActorType.STAFF if self.is_staff else ActorType.AIDANT
+        return kind, str(self.uuid)
+
+
+class HabilitationStatus(models.TextChoices):
+    REQUESTED = "requested", _("demandée")
+    ACTIVE = "active", _("active")
+    SUSPENDED = "suspended", _("suspendue")
+    REVOKED = "revoked", _("révoquée")
+
+
+class HabilitationQuerySet(models.QuerySet):
+    def active(self, at: datetime | None = None) -> "HabilitationQuerySet":
+        """Active status, unexpired, in an active structure."""
+        today = timezone.localdate(at or timezone.now())
+        return self.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+            status=HabilitationStatus.ACTIVE,
+            structure__active=True,
+        )
+
+    def referents(self) -> "HabilitationQuerySet":
+        """Référent memberships that still count (not revoked, active structure)."""
+        return self.filter(is_referent=True, structure__active=True).exclude(
+            status=HabilitationStatus.REVOKED
+        )
+
+    def for_structure(self, structure: Structure) -> "HabilitationQuerySet":
+        return self.filter(structure=structure)
+
+
+class Habilitation(models.Model):
+    """An aidant's membership of a structure and their right to act there."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    aidant = models.ForeignKey(
+        Aidant, on_delete=models.PROTECT, related_name="habilitations"
+    )
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="habilitations"
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=16,
+        choices=HabilitationStatus.choices,
+        default=HabilitationStatus.REQUESTED,
+    )
+    is_referent = models.BooleanField(_("référent"), default=False)
+    valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        Aidant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("demandée par"),
+    )
+    requested_at = models.DateTimeField(_("demandée le"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        Aidant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("décidée par"),
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    reason = models.TextField(_("motif"), blank=True)
+
+    objects = HabilitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("habilitation")
+        verbose_name_plural = _("habilitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["aidant", "structure"], name="one_habilitation_per_structure"
+            )
+        ]
+        indexes = [models.Index(fields=["structure", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.aidant} — {self.structure.name} ({self.get_status_display()})"
+
+    def is_active(self, at: datetime | None = None) -> bool:
+        today: date = timezone.localdate(at or timezone.now())
+        return (
+            self.status == HabilitationStatus.ACTIVE
+            and (self.valid_until is None or self.valid_until >= today)
+            and self.structure.active
+        )
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link emailed to a new aidant. Only its hash is kept."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    aidant = models.ForeignKey(
+        Aidant, on_delete=models.CASCADE, related_name="invitations"
+    )
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(
+        Aidant, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+
+    def __str__(self) -> str:
+        return f"Invitation {self.uuid}"
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        return self.used_at is None and (at or timezone.now()) < self.expires_at
+
+
+class CardUnlinkReason(models.TextChoices):
+    LOST = "lost", _("carte perdue")
+    BROKEN = "broken", _("carte défectueuse")
+    LEFT = "left", _("l'aidant a quitté la structure")
+
+
+class CarteTOTP(models.Model):
+    """A physical TOTP card registered by a référent. The seed lives only in the
+    linked django-otp device and is never displayed again."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    serial = models.CharField(_("numéro de série"), max_length=64, unique=True)
+    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="+")
+    aidant = models.ForeignKey(
+        Aidant, null=True, blank=True, on_delete=models.SET_NULL, related_name="cartes"
+    )
+    device = models.OneToOneField(
+        "otp_totp.TOTPDevice",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="carte",
+    )
+    registered_by = models.ForeignKey(
+        Aidant, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    registered_at = models.DateTimeField(auto_now_add=True)
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+    unlink_reason = models.CharField(
+        max_length=16, choices=CardUnlinkReason.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("carte OTP physique")
+        verbose_name_plural = _("cartes OTP physiques")
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class BackupCodeDevice(ThrottlingMixin, Device):
+    """Single-use backup codes, stored as SHA-256 hashes (django-otp's static
+    device stores them in clear)."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("codes de secours")
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token) -> bool:
+        from aidants.services.otp import consume_backup_code
+
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        if consume_backup_code(self, str(token)):
+            self.throttle_reset(commit=True)
+            return True
+        self.throttle_increment(commit=True)
+        return False
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(
+        BackupCodeDevice, on_delete=models.CASCADE, related_name="codes"
+    )
+    code_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["device", "code_hash"])]
+
+    def __str__(self) -> str:
+        return "Code de secours"

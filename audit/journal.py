@@ -1,0 +1,106 @@
+"""Writing and hashing journal entries."""
+
+import hashlib
+import json
+from datetime import UTC
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import Action, ActorType
+from audit.models import GENESIS_HASH, JournalEntry, JournalHead
+
+HASHED_FIELDS = (
+    "seq",
+    "created_at",
+    "action",
+    "actor_type",
+    "actor_id",
+    "structure_id",
+    "usager_id",
+    "mandat_id",
+    "demarche",
+    "client_id",
+    "details",
+)
+
+
+def canonical_json(entry: JournalEntry) -> str:
+    """The entry's hashed fields as canonical JSON (sorted keys, no spaces)."""
+    data: dict[str, Any] = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    data["created_at"] = entry.created_at.astimezone(UTC).isoformat()
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def compute_hash(prev_hash: str, entry: JournalEntry) -> str:
+    payload = prev_hash + canonical_json(entry)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _plain_id(value: Any) -> str:
+    if value is None:
+        return ""
+    for attr in ("journal_id", "pk"):
+        if hasattr(value, attr):
+            return str(getattr(value, attr))
+    return str(value)
+
+
+def _actor(actor: Any) -> tuple[str, str]:
+    if actor is None:
+        return ActorType.SYSTEM, ""
+    if hasattr(actor, "journal_actor"):
+        return actor.journal_actor()
+    if isinstance(actor, tuple):
+        return ActorType(actor[0]), str(actor[1])
+    raise TypeError(f"Unsupported journal actor: {type(actor).__name__}")
+
+
+def record(
+    action: Action | str,
+    *,
+    actor: Any,
+    structure: Any = None,
+    usager: Any = None,
+    mandat: Any = None,
+    demarche: str = "",
+    client: Any = None,
+    details: dict[str, Any] | None = None,
+    request: Any = None,
+) -> JournalEntry:
+    """Append one entry to the chain, inside the caller's transaction.
+
+    `actor` is an object with `journal_actor()`, an (ActorType, id) tuple, or None
+    for the system. Objects are stored by plain id. Raises ValueError on an
+    unknown action.
+    """
+    action = Action(action)
+    actor_type, actor_id = _actor(actor)
+    details = dict(details or {})
+    if request is not None and request.META.get("REMOTE_ADDR"):
+        details.setdefault("ip", request.META["REMOTE_ADDR"])
+    with transaction.atomic():
+        # Lock the head row: concurrent appends wait here, so the chain never forks
+        # and sequence numbers stay gap-free (PostgreSQL row lock; on SQLite the
+        # IMMEDIATE transaction already holds the database write lock).
+        head = JournalHead.objects.select_for_update().get(pk=1)
+        entry = JournalEntry(
+            seq=head.seq + 1,
+            created_at=timezone.now(),
+            action=action.value,
+            actor_type=str(actor_type),
+            actor_id=actor_id,
+            structure_id=_plain_id(structure),
+            usager_id=_plain_id(usager),
+            mandat_id=_plain_id(mandat),
+            demarche=str(demarche or ""),
+            client_id=_plain_id(client),
+            details=details,
+            prev_hash=head.entry_hash or GENESIS_HASH,
+        )
+        entry.entry_hash = compute_hash(entry.prev_hash, entry)
+        entry.save(force_insert=True)
+        head.seq, head.entry_hash = entry.seq, entry.entry_hash
+        head.save(update_fields=["seq", "entry_hash"])
+    return entry

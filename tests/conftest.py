@@ -1,0 +1,97 @@
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from aidants.models import HabilitationStatus
+from tests.factories import (
+    AidantFactory,
+    HabilitationFactory,
+    StructureFactory,
+    totp_device_for,
+)
+
+
+@pytest.fixture
+def structure(db):
+    return StructureFactory(name="France Services de Montreuil")
+
+
+@pytest.fixture
+def other_structure(db):
+    return StructureFactory(name="Mairie de Berck")
+
+
+def _member(structure, *, referent=False, status=HabilitationStatus.ACTIVE, **kw):
+    aidant = AidantFactory(current_structure=structure, **kw)
+    HabilitationFactory(
+        aidant=aidant, structure=structure, status=status, is_referent=referent
+    )
+    totp_device_for(aidant)
+    return aidant
+
+
+@pytest.fixture
+def aidant(structure):
+    return _member(structure, first_name="Alice")
+
+
+@pytest.fixture
+def referent(structure):
+    return _member(structure, referent=True, first_name="Rachid")
+
+
+@pytest.fixture
+def other_structure_aidant(other_structure):
+    return _member(other_structure, first_name="Charlie")
+
+
+@pytest.fixture
+def other_referent(other_structure):
+    return _member(other_structure, referent=True, first_name="Bob")
+
+
+@pytest.fixture
+def staff(db):
+    user = AidantFactory(is_staff=True, is_superuser=True, first_name="Sam")
+    totp_device_for(user)
+    return user
+
+
+def verified_client(client, user):
+    """Log `user` in with a verified OTP device, as after a real two-factor login."""
+    client.force_login(user)
+    device = user.totpdevice_set.first()
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def aidant_client(client, aidant):
+    return verified_client(client, aidant)
+
+
+@pytest.fixture
+def referent_client(client, referent):
+    return verified_client(client, referent)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    return verified_client(client, staff)
+
+
+@pytest.fixture
+def assert_journaled(db):
+    """Return a checker: the last journal entry has this action and these fields."""
+    from audit.models import JournalEntry
+
+    def check(action, **fields):
+        entry = JournalEntry.objects.order_by("-seq").first()
+        assert entry is not None, "nothing was journaled"
+        assert entry.action == action, f"last entry is {entry.action}, not {action}"
+        for name, value in fields.items():
+            assert getattr(entry, name) == value, (name, getattr(entry, name), value)
+        return entry
+
+    return check

@@ -1,0 +1,72 @@
+import factory
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
+
+# A known base32 seed: tests compute real TOTP codes from it.
+TOTP_SECRET_B32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "mot-de-passe-de-test-solide"
+
+
+def luhn_complete(prefix13: str) -> str:
+    """Append the Luhn check digit to 13 digits (valid SIRET)."""
+    for last in "0123456789":
+        candidate = prefix13 + last
+        total = 0
+        for index, char in enumerate(reversed(candidate)):
+            value = int(char) * (2 if index % 2 else 1)
+            total += value - 9 if value > 9 else value
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+class StructureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Structure
+
+    name = factory.Sequence(lambda n: f"France Services n°{n}")
+    siret = factory.Sequence(lambda n: luhn_complete(f"{123456780000 + n:013d}"))
+    type = "france_services"
+    commune = "Montreuil-sur-Mer"
+
+
+class AidantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Aidant
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"aidant{n}@relais.test")
+    first_name = factory.Sequence(lambda n: f"Camille{n}")
+    last_name = "Martin"
+    profession = "Conseillère numérique"
+    password = factory.django.Password(PASSWORD)
+
+
+class HabilitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Habilitation
+
+    aidant = factory.SubFactory(AidantFactory)
+    structure = factory.SubFactory(StructureFactory)
+    status = HabilitationStatus.ACTIVE
+
+
+def totp_device_for(aidant, secret_b32: str = TOTP_SECRET_B32) -> TOTPDevice:
+    import base64
+
+    key = base64.b32decode(secret_b32).hex()
+    return TOTPDevice.objects.create(
+        user=aidant, name="Application", key=key, confirmed=True, tolerance=1
+    )
+
+
+def totp_now(device: TOTPDevice, offset_steps: int = 0) -> str:
+    """A real TOTP code for `device`, computed with django-otp's own algorithm."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
