@@ -14,6 +14,17 @@ def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
     )
 
 
+def has_active_habilitation(aidant: Aidant, structure: Structure | None) -> bool:
+    """True when `aidant` holds an active, unexpired habilitation in `structure`."""
+    if structure is None or not aidant.is_authenticated:
+        return False
+    return (
+        Habilitation.objects.filter(aidant=aidant, structure=structure)
+        .active()
+        .exists()
+    )
+
+
 def can_manage_structure(actor: Aidant, structure: Structure) -> bool:
     """Référents manage their own structure only; staff manage every structure."""
     return actor.is_staff or is_referent(actor, structure)

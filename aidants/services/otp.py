@@ -1,14 +1,22 @@
-"""OTP devices: backup codes (hashed), TOTP apps and physical cards."""
+"""OTP devices: TOTP apps, physical cards and backup codes (stored hashed)."""
 
 import hashlib
+import secrets
 
+from django.conf import settings
 from django.db import transaction
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aidants.models import BackupCode, BackupCodeDevice
+import audit
+from aidants.models import Aidant, BackupCode, BackupCodeDevice
+
+BACKUP_CODE_COUNT = 10
 
 
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().replace(" ", "").encode("utf-8")).hexdigest()
+    normalized = code.strip().replace(" ", "").replace("-", "").lower()
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
 def consume_backup_code(device: BackupCodeDevice, code: str) -> bool:
@@ -21,3 +29,70 @@ def consume_backup_code(device: BackupCodeDevice, code: str) -> bool:
             device=device, code_hash=hash_code(code)
         ).delete()
     return deleted > 0
+
+
+def start_totp_enrolment(*, aidant: Aidant, name: str = "Application") -> TOTPDevice:
+    """Create an unconfirmed TOTP device; its secret is shown once, to this aidant
+    only, on the enrolment page. Replaces an earlier unconfirmed attempt."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=aidant, confirmed=False).delete()
+        return TOTPDevice.objects.create(
+            user=aidant,
+            name=name,
+            confirmed=False,
+            tolerance=settings.OTP_TOTP_TOLERANCE,
+        )
+
+
+def confirm_totp_enrolment(*, device: TOTPDevice, token: str) -> bool:
+    """Confirm an enrolment when `token` is valid for the new device.
+
+    Journals OTP_DEVICE_ADDED on success; returns False (nothing changed) otherwise.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        if device.confirmed or not device.verify_token(token):
+            return False
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit.record(
+            audit.Action.OTP_DEVICE_ADDED,
+            actor=device.user,
+            structure=device.user.current_structure,
+            details={"device": "totp_app", "aidant": str(device.user.uuid)},
+        )
+    return True
+
+
+def create_backup_codes(*, aidant: Aidant) -> list[str]:
+    """Replace the aidant's backup codes; returns the new codes, shown once.
+
+    Only their SHA-256 is stored. Journals OTP_DEVICE_ADDED.
+    """
+    codes = [f"{secrets.randbelow(10**10):010d}" for _ in range(BACKUP_CODE_COUNT)]
+    with transaction.atomic():
+        device, _ = BackupCodeDevice.objects.get_or_create(
+            user=aidant, defaults={"name": "Codes de secours", "confirmed": True}
+        )
+        device.codes.all().delete()
+        BackupCode.objects.bulk_create(
+            BackupCode(device=device, code_hash=hash_code(code)) for code in codes
+        )
+        audit.record(
+            audit.Action.OTP_DEVICE_ADDED,
+            actor=aidant,
+            structure=aidant.current_structure,
+            details={"device": "backup_codes", "aidant": str(aidant.uuid)},
+        )
+    return [f"{code[:5]} {code[5:]}" for code in codes]
+
+
+def provisioning_uri(device: TOTPDevice) -> str:
+    """otpauth:// URI for the enrolment QR code (shown to the enrolling aidant only)."""
+    return device.config_url
+
+
+def current_totp(device: TOTPDevice) -> str:
+    """The code a device would show now (for tests and the seed command)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"

@@ -1,0 +1,50 @@
+"""View guards. Every aidant page uses `verified_aidant_required`."""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from aidants import access
+
+
+def _redirect_to(name: str, request):
+    return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _guard(view, *, need_habilitation: bool, need_referent: bool):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return _redirect_to("aidants:login", request)
+        if not user.is_verified():
+            return _redirect_to("aidants:otp", request)
+        structure = user.current_structure
+        if need_referent and not access.is_referent(user, structure):
+            raise PermissionDenied(_("Cette page est réservée aux référents."))
+        if need_habilitation and not access.has_active_habilitation(user, structure):
+            raise PermissionDenied(
+                _("Vous n'avez pas d'habilitation active dans cette structure.")
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def verified_aidant_required(view):
+    """Logged in, OTP-verified, active habilitation in the current structure."""
+    return _guard(view, need_habilitation=True, need_referent=False)
+
+
+def referent_required(view):
+    """Logged in, OTP-verified, référent of the current structure."""
+    return _guard(view, need_habilitation=False, need_referent=True)
+
+
+def verified_login_required(view):
+    """Logged in and OTP-verified (any structure status): account pages."""
+    return _guard(view, need_habilitation=False, need_referent=False)
