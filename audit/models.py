@@ -54,3 +54,45 @@ class JournalHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq}"
+
+
+class KeyAlgorithm(models.TextChoices):
+    ES256 = "ES256", "ES256 (ECDSA P-256)"
+    RS256 = "RS256", "RS256 (RSA 2048)"
+    EDDSA = "EdDSA", "EdDSA (Ed25519)"
+
+
+class ServiceKey(models.Model):
+    """One of the service's signing keys (journal checkpoints, mandate signatures,
+    OIDC id_tokens). One active key per algorithm; retired keys stay published
+    for verification until the row is deleted. Managed through `audit.keys`."""
+
+    kid = models.CharField(_("identifiant de clé"), max_length=128, unique=True)
+    alg = models.CharField(
+        _("algorithme"),
+        max_length=8,
+        choices=KeyAlgorithm.choices,
+        default=KeyAlgorithm.ES256,
+    )
+    private_pem = models.TextField(_("clé privée (PEM)"))
+    public_jwk = models.JSONField(_("clé publique (JWK)"))
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("retirée le"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("clé de signature")
+        verbose_name_plural = _("clés de signature")
+        ordering = ["-created_at"]
+        constraints = [
+            # Two workers creating "the" current key at once: one of them loses
+            # here and reads the winner's key (see audit.keys.current_key).
+            models.UniqueConstraint(
+                fields=["alg"],
+                condition=models.Q(active=True),
+                name="one_active_key_per_alg",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alg} {self.kid}"
