@@ -57,6 +57,15 @@ def _actor(actor: Any) -> tuple[str, str]:
     raise TypeError(f"Unsupported journal actor: {type(actor).__name__}")
 
 
+def lock_head() -> JournalHead:
+    """Lock and return the chain's head row (inside the caller's transaction).
+
+    Every append takes this lock first, so appends are serialized: PostgreSQL row
+    lock; on SQLite the IMMEDIATE transaction already holds the write lock.
+    """
+    return JournalHead.objects.select_for_update().get(pk=1)
+
+
 def record(
     action: Action | str,
     *,
@@ -84,7 +93,7 @@ def record(
         # Lock the head row: concurrent appends wait here, so the chain never forks
         # and sequence numbers stay gap-free (PostgreSQL row lock; on SQLite the
         # IMMEDIATE transaction already holds the database write lock).
-        head = JournalHead.objects.select_for_update().get(pk=1)
+        head = lock_head()
         entry = JournalEntry(
             seq=head.seq + 1,
             created_at=timezone.now(),

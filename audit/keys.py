@@ -1,0 +1,215 @@
+"""The service's signing keys: journal checkpoints, mandate signatures, id_tokens.
+
+Keys live in the database (several stateless app instances share them), one active
+key per algorithm. Rotation retires the old key but keeps it published in the JWKS
+so that everything it signed still verifies, until an operator deletes the row.
+
+    from audit.keys import sign_jws, verify_jws, public_jwks
+    token = sign_jws({"seq": 12, "hash": "..."})
+    payload = verify_jws(token)          # raises audit.keys.InvalidSignature
+"""
+
+import json
+import warnings
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+from audit.actions import Action
+from audit.models import KeyAlgorithm, ServiceKey
+
+__all__ = [
+    "InvalidSignature",
+    "canonical_json",
+    "current_key",
+    "public_jwks",
+    "rotate_key",
+    "sign_jws",
+    "verify_jws",
+]
+
+_KEY_CLASSES = {"ES256": ECKey, "RS256": RSAKey, "EdDSA": OKPKey}
+_KTY_FOR_ALG = {"ES256": "EC", "RS256": "RSA", "EdDSA": "OKP"}
+
+
+class InvalidSignature(Exception):  # noqa: N818 - the name says what happened
+    """A JWS that does not verify: malformed, unknown kid, alg mismatch, bad
+    signature or non-object payload. The message says which."""
+
+
+def canonical_json(payload: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, no spaces, UTF-8): what gets signed."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def _check_alg(alg: str) -> str:
+    if alg not in KeyAlgorithm.values:
+        raise ValueError(f"Unsupported signing algorithm: {alg!r}")
+    return alg
+
+
+def _generate(alg: str) -> tuple[str, str, dict[str, Any]]:
+    """A fresh key pair: (kid, private PEM, public JWK with kid/alg/use)."""
+    if alg == "ES256":
+        key = ECKey.generate_key("P-256", auto_kid=True)
+    elif alg == "RS256":
+        key = RSAKey.generate_key(2048, auto_kid=True)
+    else:
+        key = OKPKey.generate_key("Ed25519", auto_kid=True)
+    # auto_kid is the RFC 7638 thumbprint: unique per key, stable, not secret.
+    kid = key.kid
+    public = dict(key.as_dict(private=False))
+    public.update(kid=kid, alg=alg, use="sig")
+    return kid, key.as_pem(private=True).decode("ascii"), public
+
+
+def current_key(alg: str = "ES256") -> ServiceKey:
+    """The active key for `alg`, created on first use.
+
+    Race-safe: when two workers create it at once, the partial unique constraint
+    (one active key per alg) lets one win and the other reads the winner's key.
+    Journals nothing (creation is not a rotation). Raises ValueError on an
+    unknown alg.
+    """
+    _check_alg(alg)
+    key = ServiceKey.objects.filter(alg=alg, active=True).first()
+    if key is not None:
+        return key
+    kid, pem, public = _generate(alg)
+    try:
+        with transaction.atomic():
+            return ServiceKey.objects.create(
+                kid=kid, alg=alg, private_pem=pem, public_jwk=public, active=True
+            )
+    except IntegrityError:
+        return ServiceKey.objects.get(alg=alg, active=True)
+
+
+def rotate_key(alg: str = "ES256", *, actor: Any = None) -> ServiceKey:
+    """Make a new key current for `alg`; the old one is retired but stays published.
+
+    Journals SIGNING_KEY_ROTATED (kid, previous kid) in the same transaction; the
+    journal append locks the head row first, which also serializes two concurrent
+    rotations. `actor` as for `audit.record` (None: the system).
+    """
+    _check_alg(alg)
+    kid, pem, public = _generate(alg)
+    with transaction.atomic():
+        from audit.journal import lock_head
+
+        lock_head()
+        previous = (
+            ServiceKey.objects.select_for_update().filter(alg=alg, active=True).first()
+        )
+        if previous is not None:
+            previous.active = False
+            previous.retired_at = timezone.now()
+            previous.save(update_fields=["active", "retired_at"])
+        key = ServiceKey.objects.create(
+            kid=kid, alg=alg, private_pem=pem, public_jwk=public, active=True
+        )
+        from audit.journal import record
+
+        record(
+            Action.SIGNING_KEY_ROTATED,
+            actor=actor,
+            details={
+                "alg": alg,
+                "kid": kid,
+                "previous_kid": previous.kid if previous else "",
+            },
+        )
+    return key
+
+
+def public_jwks() -> dict[str, list[dict[str, Any]]]:
+    """Every stored key's public JWK (active and retired), for the JWKS URL and for
+    verification. Private parameters are never included."""
+    keys = []
+    for key in ServiceKey.objects.order_by("-active", "-created_at"):
+        public = {k: v for k, v in key.public_jwk.items() if k != "d"}
+        public.update(kid=key.kid, alg=key.alg, use="sig")
+        keys.append(public)
+    return {"keys": keys}
+
+
+def _private_key(key: ServiceKey) -> ECKey | RSAKey | OKPKey:
+    return _KEY_CLASSES[key.alg].import_key(key.private_pem.encode("ascii"))
+
+
+def sign_jws(
+    payload: dict[str, Any],
+    *,
+    alg: str = "ES256",
+    headers: dict[str, Any] | None = None,
+) -> str:
+    """Compact JWS of `payload` as canonical JSON, signed by the current `alg` key.
+
+    The protected header carries `alg` and `kid` (plus any extra `headers`, e.g.
+    `{"typ": "JWT"}`). Raises ValueError on an unknown alg.
+    """
+    key = current_key(alg)
+    protected = dict(headers or {})
+    protected.update(alg=key.alg, kid=key.kid)
+    with warnings.catch_warnings():
+        # joserfc flags "EdDSA" as deprecated by RFC 9864 (fully-specified
+        # "Ed25519"); relying parties still expect "EdDSA".
+        warnings.simplefilter("ignore")
+        return jws.serialize_compact(
+            protected, canonical_json(payload), _private_key(key), algorithms=[key.alg]
+        )
+
+
+def _find_jwk(jwks: dict[str, Any], kid: str) -> dict[str, Any]:
+    for candidate in jwks.get("keys", []):
+        if isinstance(candidate, dict) and candidate.get("kid") == kid:
+            return candidate
+    raise InvalidSignature(f"unknown key id {kid!r}")
+
+
+def verify_jws(token: str, jwks: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Verify a compact JWS and return its JSON object payload.
+
+    The key is picked by the header's `kid` in `jwks` (default: this service's
+    published keys); the header's `alg` must be the key's. Raises InvalidSignature
+    with the reason on anything wrong.
+    """
+    if isinstance(token, bytes):
+        token = token.decode("ascii", "replace")
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise InvalidSignature("malformed token")
+    try:
+        header = jws.extract_compact(token.encode("ascii")).headers()
+    except (JoseError, ValueError, TypeError, UnicodeError) as exc:
+        raise InvalidSignature(f"malformed token: {exc}") from exc
+    kid, alg = header.get("kid"), header.get("alg")
+    if not isinstance(kid, str) or not kid:
+        raise InvalidSignature("missing key id (kid)")
+    jwk = _find_jwk(public_jwks() if jwks is None else jwks, kid)
+    key_alg = jwk.get("alg") or _alg_for_kty(jwk.get("kty"))
+    if alg != key_alg or alg not in _KEY_CLASSES:
+        raise InvalidSignature(f"algorithm mismatch: token {alg!r}, key {key_alg!r}")
+    try:
+        public = _KEY_CLASSES[alg].import_key(jwk)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            signed = jws.deserialize_compact(token, public, algorithms=[alg])
+        payload = json.loads(signed.payload)
+    except JoseError as exc:
+        raise InvalidSignature(f"bad signature: {exc}") from exc
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise InvalidSignature(f"malformed token: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise InvalidSignature("payload is not a JSON object")
+    return payload
+
+
+def _alg_for_kty(kty: Any) -> str | None:
+    matches = [alg for alg, k in _KTY_FOR_ALG.items() if k == kty]
+    return matches[0] if len(matches) == 1 else None
