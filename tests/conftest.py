@@ -10,6 +10,26 @@ from tests.factories import (
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` run only when DATABASE_URL points to PostgreSQL."""
+    import os
+
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return
+    skip = pytest.mark.skip(reason="needs DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_https_redirect(settings):
+    # DEBUG is off in tests, so SECURE_SSL_REDIRECT would send every plain-http
+    # test request to https://; the redirect itself is covered in test_settings.
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def structure(db):
     return StructureFactory(name="France Services de Montreuil")
