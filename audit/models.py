@@ -96,3 +96,22 @@ class ServiceKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alg} {self.kid}"
+
+
+class JournalCheckpoint(models.Model):
+    """A signed statement "the journal had entry `seq` with hash `entry_hash` at
+    `created_at`". Lets `verify_journal` detect a truncated tail. Append-only."""
+
+    seq = models.BigIntegerField(_("numéro d'entrée"), db_index=True)
+    entry_hash = models.CharField(_("empreinte"), max_length=64)
+    created_at = models.DateTimeField(_("date"))
+    kid = models.CharField(_("identifiant de clé"), max_length=128)
+    signature = models.TextField(_("signature (JWS)"))
+
+    class Meta:
+        verbose_name = _("point de contrôle du journal")
+        verbose_name_plural = _("points de contrôle du journal")
+        ordering = ["seq", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"

@@ -2,6 +2,7 @@ import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from aidants.models import HabilitationStatus
+from tests.audit.fixtures import _journal_triggers_off_for_flush  # noqa: F401
 from tests.factories import (
     AidantFactory,
     HabilitationFactory,

@@ -1,0 +1,61 @@
+"""Staff see the journal, its checkpoints and the signing keys, read-only."""
+
+from django.contrib import admin
+
+from audit.models import JournalCheckpoint, JournalEntry, ServiceKey
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """No add, change or delete: the database triggers would refuse them anyway."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "seq",
+        "created_at",
+        "action",
+        "actor_type",
+        "actor_id",
+        "structure_id",
+        "usager_id",
+        "mandat_id",
+        "demarche",
+    )
+    list_filter = ("action", "actor_type", "demarche")
+    search_fields = (
+        "=actor_id",
+        "=structure_id",
+        "=usager_id",
+        "=mandat_id",
+        "=client_id",
+        "entry_hash",
+    )
+    date_hierarchy = "created_at"
+    ordering = ("-seq",)
+    list_per_page = 50
+    show_full_result_count = False
+
+
+@admin.register(JournalCheckpoint)
+class JournalCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "created_at", "kid", "entry_hash")
+    ordering = ("-seq",)
+
+
+@admin.register(ServiceKey)
+class ServiceKeyAdmin(ReadOnlyAdmin):
+    list_display = ("kid", "alg", "active", "created_at", "retired_at")
+    list_filter = ("alg", "active")
+    # Never display the private key.
+    fields = ("kid", "alg", "active", "created_at", "retired_at", "public_jwk")
+    readonly_fields = fields
