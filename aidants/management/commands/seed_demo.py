@@ -1,0 +1,87 @@
+import json
+from importlib import import_module
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import module_has_submodule
+
+from aidants import demo
+
+
+def load_demo_modules() -> None:
+    """Import `<app>.demo` for the project's own apps, so that their
+    `@demo_seeder` functions register (in INSTALLED_APPS order)."""
+    for config in apps.get_app_configs():
+        if not str(config.path).startswith(str(settings.BASE_DIR)):
+            continue
+        if module_has_submodule(config.module, "demo"):
+            import_module(f"{config.name}.demo")
+
+
+def _describe(login: dict) -> str:
+    return (
+        f"  e-mail : {login['email']}\n"
+        f"  mot de passe : {login['password']}\n"
+        f"  secret TOTP (base32) : {login['totp_secret']}"
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée (ou retrouve) les données de démonstration et affiche les identifiants. "
+        "Idempotent."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--json", action="store_true", help="Affiche un seul objet JSON."
+        )
+        parser.add_argument(
+            "--aidants",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Crée aussi N aidants supplémentaires (tests de charge).",
+        )
+
+    def handle(self, *args, **options):
+        if options["aidants"] < 0 or options["aidants"] > 1000:
+            raise CommandError("--aidants doit être compris entre 0 et 1000.")
+        load_demo_modules()
+        output = demo.seed(extra_aidants=options["aidants"])
+        if options["json"]:
+            self.stdout.write(json.dumps(output, ensure_ascii=False))
+            return
+        self.stdout.write(self.render(output))
+
+    def render(self, output: dict) -> str:
+        lines = [
+            f"Relais (démo) : {output['url']}",
+            f"Structure : {output['structure']['name']} "
+            f"(SIRET {output['structure']['siret']})",
+            "",
+            "Référente (aussi aidante) :",
+            _describe(output["referent"]),
+            "Aidant :",
+            _describe(output["aidant"]),
+            f"Équipe Relais (administration {output['url']}/admin/) :",
+            _describe(output["staff"]),
+        ]
+        for login in output["aidants"]:
+            lines.append(f"Aidant supplémentaire : {login['email']}")
+            lines.append(f"  secret TOTP (base32) : {login['totp_secret']}")
+        client = output.get("client")
+        if client:
+            lines += [
+                "Service en ligne de démonstration :",
+                *(f"  {key} : {value}" for key, value in client.items()),
+            ]
+        for usager in output.get("usagers", []):
+            lines.append(f"Usager : {usager['given_name']} {usager['family_name']}")
+            for mandat in usager.get("mandats", []):
+                lines.append(
+                    f"  mandat {mandat['id']} : {', '.join(mandat['demarches'])}"
+                    f" (jusqu'au {mandat['expires_at']})"
+                )
+        return "\n".join(lines)
