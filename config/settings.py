@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "audit",
     "aidants",
+    "mandats",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("aidants.urls")),
+    path("", include("mandats.urls")),
 ]

@@ -6,6 +6,7 @@ from tests.audit.fixtures import _journal_triggers_off_for_flush  # noqa: F401
 from tests.factories import (
     AidantFactory,
     HabilitationFactory,
+    MandatFactory,
     StructureFactory,
     totp_device_for,
 )
@@ -85,6 +86,20 @@ def verified_client(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def usager_with_mandat(aidant):
+    """A usager with one live 12-month mandate in `structure`, created by
+    `aidant`, for "social" and "papiers" (`usager_with_mandat.mandats.get()`)."""
+    mandat = MandatFactory(
+        structure=aidant.current_structure,
+        created_by=aidant,
+        demarches=["social", "papiers"],
+        usager__given_name="Angela Claire Louise",
+        usager__family_name="Dubois",
+    )
+    return mandat.usager
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
+from datetime import date, timedelta
+
 import factory
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
@@ -70,3 +73,53 @@ def totp_now(device: TOTPDevice, offset_steps: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + offset_steps * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+class UsagerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mandats.Usager"
+
+    given_name = factory.Sequence(lambda n: f"Angela{n} Claire")
+    family_name = "Dubois"
+    birthdate = factory.Sequence(lambda n: date(1962, 8, 24) + timedelta(days=n))
+    gender = "female"
+    birthplace = "75107"
+    birthcountry = "99100"
+    email = factory.Sequence(lambda n: f"usager{n}@exemple.test")
+    fc_sub = factory.Sequence(lambda n: f"fc-sub-{n:08d}")
+    fc_issuer = "http://127.0.0.1:9400"
+
+
+class MandatFactory(factory.django.DjangoModelFactory):
+    """A mandate with one autorisation per démarche of `demarches` (default
+    ["social"]; [] for none). Unsigned: mandats.services.create_mandat signs."""
+
+    class Meta:
+        model = "mandats.Mandat"
+        skip_postgeneration_save = True
+
+    usager = factory.SubFactory(UsagerFactory)
+    structure = factory.SubFactory(StructureFactory)
+    created_by = factory.SubFactory(AidantFactory)
+    duration_days = 365
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(
+        lambda o: o.created_at + timedelta(days=o.duration_days)
+    )
+
+    @factory.post_generation
+    def demarches(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for code in ["social"] if extracted is None else extracted:
+            AutorisationFactory(mandat=self, demarche=code)
+
+
+class AutorisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mandats.Autorisation"
+
+    mandat = factory.SubFactory(MandatFactory, demarches=[])
+    usager = factory.SelfAttribute("mandat.usager")
+    structure = factory.SelfAttribute("mandat.structure")
+    demarche = "social"

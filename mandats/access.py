@@ -1,0 +1,127 @@
+"""The one decision: may this aidant act for this usager on this démarche now?
+
+Pure: reads only, never writes. The web pages and the OIDC bridge reach it through
+`mandats.services.authorize_use` (journaled) or `check_use` (not journaled).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aidants.access import has_active_habilitation
+from aidants.models import Aidant, Structure
+from mandats.models import Autorisation, Mandat, Usager
+
+OK = "ok"
+NO_ACTIVE_HABILITATION = "no_active_habilitation"
+SESSION_NOT_VERIFIED = "session_not_verified"
+NOT_IN_STRUCTURE = "not_in_structure"
+MANDAT_EXPIRED = "mandat_expired"
+MANDAT_REVOKED = "mandat_revoked"
+AUTORISATION_REVOKED = "autorisation_revoked"
+DEMARCHE_NOT_COVERED = "demarche_not_covered"
+DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE = "demarche_not_allowed_for_structure"
+NO_MANDAT = "no_mandat"
+
+MESSAGES = {
+    OK: _("Vous pouvez agir pour cette personne sur cette démarche."),
+    NO_ACTIVE_HABILITATION: _(
+        "Vous n'avez pas d'habilitation active dans cette structure."
+    ),
+    SESSION_NOT_VERIFIED: _(
+        "Votre session n'est pas vérifiée : saisissez votre code à usage unique."
+    ),
+    NOT_IN_STRUCTURE: _(
+        "Le mandat de cette personne est détenu par une autre structure que la vôtre."
+    ),
+    MANDAT_EXPIRED: _("Le mandat pour cette démarche a expiré."),
+    MANDAT_REVOKED: _("Le mandat pour cette démarche a été révoqué."),
+    AUTORISATION_REVOKED: _("L'autorisation pour cette démarche a été révoquée."),
+    DEMARCHE_NOT_COVERED: _(
+        "Le mandat de cette personne ne couvre pas cette démarche."
+    ),
+    DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE: _(
+        "Votre structure n'est pas autorisée à réaliser cette démarche."
+    ),
+    NO_MANDAT: _("Cette personne ne vous a confié aucun mandat."),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`autorisation` is the live autorisation used, set only when allowed."""
+
+    allowed: bool
+    reason: str
+    autorisation: Autorisation | None = None
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES[self.reason])
+
+    @property
+    def mandat(self) -> Mandat | None:
+        return self.autorisation.mandat if self.autorisation else None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(allowed=False, reason=reason)
+
+
+def _why_not_live(latest: Autorisation, at: datetime) -> str:
+    # The mandate's revocation wins: it also revokes its autorisations.
+    if latest.mandat.revoked_at is not None:
+        return MANDAT_REVOKED
+    if latest.revoked_at is not None:
+        return AUTORISATION_REVOKED
+    return MANDAT_EXPIRED
+
+
+def can_act(
+    *,
+    aidant: Aidant,
+    usager: Usager,
+    demarche: str,
+    structure: Structure | None,
+    session_verified: bool,
+    at: datetime | None = None,
+) -> Decision:
+    """Decide whether `aidant`, acting in `structure`, may act for `usager` on
+    `demarche` at `at` (now by default). Returns a Decision with the reason."""
+    at = at or timezone.now()
+    if structure is None or not has_active_habilitation(aidant, structure):
+        return _deny(NO_ACTIVE_HABILITATION)
+    if not session_verified:
+        return _deny(SESSION_NOT_VERIFIED)
+    if demarche not in structure.demarches():
+        return _deny(DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE)
+    if usager.purged_at is not None:
+        return _deny(NO_MANDAT)
+    mine = Autorisation.objects.filter(usager=usager, structure=structure)
+    live = (
+        mine.live(at)
+        .filter(demarche=demarche)
+        .select_related("mandat", "mandat__usager", "mandat__structure")
+        .first()
+    )
+    if live is not None:
+        return Decision(allowed=True, reason=OK, autorisation=live)
+    latest = (
+        mine.filter(demarche=demarche)
+        .select_related("mandat")
+        .order_by("-mandat__created_at", "-pk")
+        .first()
+    )
+    if latest is not None:
+        return _deny(_why_not_live(latest, at))
+    if mine.exists():
+        return _deny(DEMARCHE_NOT_COVERED)
+    elsewhere = Autorisation.objects.live(at).filter(usager=usager, demarche=demarche)
+    if elsewhere.exists():
+        return _deny(NOT_IN_STRUCTURE)
+    return _deny(NO_MANDAT)
