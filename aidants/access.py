@@ -52,3 +52,29 @@ def usable_structures(aidant: Aidant) -> list[Structure]:
     ids = set(memberships.active().values_list("structure_id", flat=True))
     ids |= set(memberships.referents().values_list("structure_id", flat=True))
     return list(Structure.objects.filter(pk__in=ids).order_by("name"))
+
+
+def managed_habilitations(actor: Aidant, structure: Structure | None):
+    """Memberships of `structure` that `actor` manages (référent space): empty
+    unless the actor manages the structure, so other structures' aidants are 404."""
+    if structure is None or not can_manage_structure(actor, structure):
+        return Habilitation.objects.none()
+    return Habilitation.objects.for_structure(structure)
+
+
+def managed_cards(actor: Aidant, structure: Structure | None):
+    """Physical cards registered in `structure`, if `actor` manages it."""
+    from aidants.models import CarteTOTP
+
+    if structure is None or not can_manage_structure(actor, structure):
+        return CarteTOTP.objects.none()
+    return CarteTOTP.objects.filter(structure=structure)
+
+
+def can_change_habilitation(actor: Aidant, habilitation: Habilitation) -> bool:
+    """A manager of the structure changes other members' habilitations, never
+    their own (a référent cannot suspend or revoke themselves)."""
+    return (
+        can_manage_structure(actor, habilitation.structure)
+        and habilitation.aidant_id != actor.pk
+    )

@@ -1,9 +1,51 @@
 from django.urls import path
 
 from aidants.views import home
+from aidants.views import invitation as invitation_views
+from aidants.views import referent as referent_views
 
 app_name = "aidants"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    # Référent space and invitations (aidants/views/referent.py, invitation.py).
+    path("referent/", referent_views.home, name="referent-home"),
+    path("referent/inviter/", referent_views.invite, name="referent-invite"),
+    path("referent/demarches/", referent_views.demarches, name="referent-demarches"),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/",
+        referent_views.aidant_detail,
+        name="referent-aidant",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/demander/",
+        referent_views.habilitation_request,
+        name="referent-habilitation-request",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/suspendre/",
+        referent_views.habilitation_suspend,
+        name="referent-habilitation-suspend",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/revoquer/",
+        referent_views.habilitation_revoke,
+        name="referent-habilitation-revoke",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/co-referent/",
+        referent_views.referent_designate,
+        name="referent-designate",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/carte/",
+        referent_views.card_register,
+        name="referent-card-register",
+    ),
+    path(
+        "referent/cartes/<uuid:card_uuid>/dissocier/",
+        referent_views.card_unlink,
+        name="referent-card-unlink",
+    ),
+    path("invitation/<str:token>/", invitation_views.accept, name="invitation-accept"),
 ]

@@ -1,0 +1,158 @@
+"""Physical TOTP cards registered by a référent.
+
+The seed typed by the référent goes straight into the django-otp device and is
+never displayed, journaled or logged afterwards.
+"""
+
+import base64
+import binascii
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from aidants import access
+from aidants.exceptions import AidantsError, InvalidTransition, NotAllowed
+from aidants.models import (
+    Aidant,
+    CardUnlinkReason,
+    CarteTOTP,
+    Habilitation,
+    HabilitationStatus,
+    Structure,
+)
+
+# RFC 4226 §4: at least 128 bits of secret; TOTPDevice.key holds 40 bytes at most.
+MIN_SEED_BYTES = 16
+MAX_SEED_BYTES = 40
+ALLOWED_STEPS = (30, 60)
+
+
+class InvalidSeed(AidantsError, ValueError):
+    """The seed is not a usable base32 secret."""
+
+
+def parse_seed(seed: str) -> bytes:
+    """Decode a base32 seed as printed on cards (spaces, dashes, lowercase and
+    missing padding tolerated). Raises InvalidSeed with a French message."""
+    cleaned = "".join(seed.split()).replace("-", "").upper().rstrip("=")
+    if not cleaned:
+        raise InvalidSeed(_("Saisissez la clé secrète de la carte."))
+    try:
+        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidSeed(
+            _(
+                "La clé secrète doit être en base32 : lettres A à Z et chiffres "
+                "2 à 7 uniquement."
+            )
+        ) from exc
+    if not MIN_SEED_BYTES <= len(key) <= MAX_SEED_BYTES:
+        raise InvalidSeed(
+            _("La clé secrète doit compter entre 26 et 64 caractères base32.")
+        )
+    return key
+
+
+def register_card(
+    *,
+    structure: Structure,
+    by: Aidant,
+    aidant: Aidant,
+    serial: str,
+    seed: str,
+    step: int = 30,
+) -> CarteTOTP:
+    """Link a physical TOTP card to an aidant of `structure`: a confirmed TOTP
+    device (narrow drift window) plus a CarteTOTP row.
+
+    Journals OTP_DEVICE_ADDED (serial only); raises NotAllowed, InvalidSeed or
+    AidantsError (serial already registered, bad step).
+    """
+    if not access.can_manage_structure(by, structure):
+        raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
+    member = (
+        Habilitation.objects.for_structure(structure)
+        .filter(aidant=aidant)
+        .exclude(status=HabilitationStatus.REVOKED)
+    )
+    if not member.exists():
+        raise NotAllowed(_("Cet aidant n'est pas membre de votre structure."))
+    if step not in ALLOWED_STEPS:
+        raise AidantsError(_("La période de la carte doit être 30 ou 60 secondes."))
+    key = parse_seed(seed)
+    serial = serial.strip()
+    if not serial:
+        raise AidantsError(_("Saisissez le numéro de série de la carte."))
+    try:
+        with transaction.atomic():
+            if CarteTOTP.objects.filter(serial=serial).exists():
+                raise AidantsError(_("Une carte porte déjà ce numéro de série."))
+            device = TOTPDevice.objects.create(
+                user=aidant,
+                name=_("Carte %(serial)s") % {"serial": serial},
+                key=key.hex(),
+                step=step,
+                confirmed=True,
+                tolerance=settings.OTP_TOTP_TOLERANCE,
+            )
+            card = CarteTOTP.objects.create(
+                serial=serial,
+                structure=structure,
+                aidant=aidant,
+                device=device,
+                registered_by=by,
+            )
+            audit.record(
+                audit.Action.OTP_DEVICE_ADDED,
+                actor=by,
+                structure=structure,
+                details={
+                    "device": "card",
+                    "serial": serial,
+                    "aidant": str(aidant.uuid),
+                },
+            )
+    except IntegrityError as exc:
+        # Two référents registering the same serial at once.
+        raise AidantsError(_("Une carte porte déjà ce numéro de série.")) from exc
+    return card
+
+
+def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
+    """Unlink a card: its TOTP device is deleted, the CarteTOTP row is kept with
+    the date and reason. Journals OTP_DEVICE_REMOVED; raises NotAllowed,
+    InvalidTransition (already unlinked) or AidantsError (unknown reason)."""
+    if reason not in CardUnlinkReason.values:
+        raise AidantsError(_("Choisissez un motif valable."))
+    with transaction.atomic():
+        card = (
+            CarteTOTP.objects.select_for_update()
+            .select_related("structure", "aidant")
+            .get(pk=card.pk)
+        )
+        if not access.can_manage_structure(by, card.structure):
+            raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
+        if card.unlinked_at is not None:
+            raise InvalidTransition(_("Cette carte est déjà dissociée."))
+        if card.device_id is not None:
+            TOTPDevice.objects.filter(pk=card.device_id).delete()
+        card.device = None
+        card.unlinked_at = timezone.now()
+        card.unlink_reason = reason
+        card.save(update_fields=["device", "unlinked_at", "unlink_reason"])
+        audit.record(
+            audit.Action.OTP_DEVICE_REMOVED,
+            actor=by,
+            structure=card.structure,
+            details={
+                "device": "card",
+                "serial": card.serial,
+                "reason": reason,
+                "aidant": str(card.aidant.uuid) if card.aidant else "",
+            },
+        )
+    return card

@@ -1,0 +1,251 @@
+"""Inviting an aidant into a structure and accepting the emailed link.
+
+Only the SHA-256 of the link's token is stored; the raw token exists in the
+email and in the invitee's browser, nowhere else (never in the journal or logs).
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from aidants import access
+from aidants.exceptions import (
+    AidantsError,
+    InvalidTransition,
+    InvitationInvalid,
+    NotAllowed,
+)
+from aidants.models import (
+    Aidant,
+    Habilitation,
+    HabilitationStatus,
+    Invitation,
+    Structure,
+)
+from aidants.services.otp import confirm_totp_enrolment
+
+
+class InvitationUnknown(InvitationInvalid):
+    """No invitation matches this link (HTTP 404)."""
+
+
+class InvitationGone(InvitationInvalid):
+    """The invitation expired or was already used (HTTP 410)."""
+
+
+def hash_token(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def invitation_url(raw_token: str) -> str:
+    path = reverse("aidants:invitation-accept", kwargs={"token": raw_token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def _membership_for(
+    *, aidant: Aidant, structure: Structure, by: Aidant
+) -> Habilitation:
+    """Return the aidant's requested membership of `structure`, creating it
+    (journaled HABILITATION_REQUESTED) when there is none yet."""
+    hab = (
+        Habilitation.objects.select_for_update()
+        .filter(aidant=aidant, structure=structure)
+        .first()
+    )
+    if hab is not None:
+        if hab.status != HabilitationStatus.REQUESTED:
+            raise InvalidTransition(
+                _(
+                    "Cette personne est déjà membre de la structure : utilisez sa "
+                    "fiche pour demander son habilitation."
+                )
+            )
+        return hab
+    hab = Habilitation.objects.create(
+        aidant=aidant,
+        structure=structure,
+        status=HabilitationStatus.REQUESTED,
+        requested_by=by,
+        requested_at=timezone.now(),
+    )
+    audit.record(
+        audit.Action.HABILITATION_REQUESTED,
+        actor=by,
+        structure=structure,
+        details={
+            "aidant": str(aidant.uuid),
+            "status": hab.status,
+            "habilitation": str(hab.uuid),
+        },
+    )
+    return hab
+
+
+def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
+    context = {
+        "aidant": invitation.aidant,
+        "structure": invitation.structure,
+        "invited_by": invitation.invited_by,
+        "url": invitation_url(raw_token),
+        "expires_at": invitation.expires_at,
+    }
+    try:
+        send_mail(
+            subject=_("Invitation à rejoindre %(structure)s sur Relais")
+            % {"structure": invitation.structure.name},
+            message=render_to_string("emails/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.aidant.email],
+        )
+    except OSError as exc:  # smtplib.SMTPException is an OSError
+        raise AidantsError(
+            _("Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus tard.")
+        ) from exc
+
+
+def invite_aidant(
+    *,
+    structure: Structure,
+    by: Aidant,
+    email: str,
+    first_name: str,
+    last_name: str,
+    profession: str = "",
+    phone: str = "",
+) -> tuple[Invitation, str]:
+    """A référent invites a person: creates the account (unusable password) when
+    the email is new, a requested habilitation, and a single-use invitation that
+    replaces any earlier pending one; emails the link.
+
+    Journals HABILITATION_REQUESTED (new membership) and AIDANT_INVITED; raises
+    NotAllowed, InvalidTransition (already a member) or AidantsError (email).
+    """
+    if not access.can_manage_structure(by, structure):
+        raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
+    email = email.strip().lower()
+    raw_token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        aidant = Aidant.objects.filter(email__iexact=email).first()
+        if aidant is None:
+            aidant = Aidant.objects.create_user(
+                email,
+                password=None,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                profession=profession.strip(),
+                phone=phone.strip(),
+                current_structure=structure,
+            )
+        hab = _membership_for(aidant=aidant, structure=structure, by=by)
+        # A new invitation replaces the pending ones: only the last link works.
+        Invitation.objects.filter(
+            aidant=aidant, structure=structure, used_at__isnull=True
+        ).delete()
+        invitation = Invitation.objects.create(
+            token_hash=hash_token(raw_token),
+            aidant=aidant,
+            structure=structure,
+            invited_by=by,
+            expires_at=timezone.now()
+            + timedelta(hours=settings.INVITATION_VALID_HOURS),
+        )
+        audit.record(
+            audit.Action.AIDANT_INVITED,
+            actor=by,
+            structure=structure,
+            details={
+                "aidant": str(aidant.uuid),
+                "habilitation": str(hab.uuid),
+                "invitation": str(invitation.uuid),
+            },
+        )
+        # Sent inside the transaction: if the mail fails, nothing is kept.
+        _send_invitation_email(invitation, raw_token)
+    return invitation, raw_token
+
+
+def invitation_for_token(raw_token: str) -> Invitation:
+    """The usable invitation behind a link's token.
+
+    Raises InvitationUnknown (no such link) or InvitationGone (expired or used).
+    """
+    token_hash = hash_token(raw_token or "")
+    invitation = (
+        Invitation.objects.select_related("aidant", "structure")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+    if invitation is None or not hmac.compare_digest(invitation.token_hash, token_hash):
+        raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
+    if invitation.used_at is not None:
+        raise InvitationGone(_("Ce lien d'invitation a déjà été utilisé."))
+    if not invitation.is_usable():
+        raise InvitationGone(_("Ce lien d'invitation a expiré."))
+    return invitation
+
+
+def needs_password(aidant: Aidant) -> bool:
+    return not aidant.has_usable_password()
+
+
+def needs_totp(aidant: Aidant) -> bool:
+    return not TOTPDevice.objects.filter(user=aidant, confirmed=True).exists()
+
+
+def accept_invitation(
+    *,
+    invitation: Invitation,
+    password_hash: str | None,
+    device: TOTPDevice | None,
+    otp_token: str = "",
+) -> bool:
+    """Finish an invitation at once: confirm the new TOTP device with `otp_token`,
+    set the password (already hashed), mark the invitation used.
+
+    Returns False (nothing changed) when the code is wrong. Journals
+    OTP_DEVICE_ADDED and INVITATION_ACCEPTED; raises InvitationGone if the link
+    was used or expired meanwhile, AidantsError if a required step is missing.
+    """
+    with transaction.atomic():
+        # Lock the invitation: two tabs finishing at once must not both succeed.
+        inv = (
+            Invitation.objects.select_for_update()
+            .select_related("aidant", "structure")
+            .get(pk=invitation.pk)
+        )
+        if not inv.is_usable():
+            raise InvitationGone(_("Ce lien d'invitation n'est plus valable."))
+        aidant = inv.aidant
+        if needs_password(aidant) and not password_hash:
+            raise AidantsError(_("Choisissez d'abord un mot de passe."))
+        if needs_totp(aidant):
+            if device is None or device.user_id != aidant.pk:
+                raise AidantsError(_("Configurez d'abord votre application."))
+            if not confirm_totp_enrolment(device=device, token=otp_token):
+                return False
+        if password_hash and needs_password(aidant):
+            aidant.password = password_hash
+            aidant.save(update_fields=["password"])
+        if aidant.current_structure_id is None:
+            aidant.current_structure = inv.structure
+            aidant.save(update_fields=["current_structure"])
+        inv.used_at = timezone.now()
+        inv.save(update_fields=["used_at"])
+        audit.record(
+            audit.Action.INVITATION_ACCEPTED,
+            actor=aidant,
+            structure=inv.structure,
+            details={"aidant": str(aidant.uuid), "invitation": str(inv.uuid)},
+        )
+    return True

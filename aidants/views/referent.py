@@ -1,0 +1,317 @@
+"""Référent space: the current structure's aidants, habilitation changes, physical
+cards, invitations and démarches. Every object is loaded through a queryset
+scoped to the référent's current structure (another structure's object is a 404)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from aidants import access
+from aidants.decorators import referent_required
+from aidants.exceptions import AidantsError
+from aidants.forms.referent import (
+    ConfirmForm,
+    DemarchesForm,
+    InviteAidantForm,
+    ReasonForm,
+    RegisterCardForm,
+    UnlinkCardForm,
+)
+from aidants.models import BackupCodeDevice, Habilitation, HabilitationStatus
+from aidants.services import habilitations as hab_services
+from aidants.services.cards import InvalidSeed, register_card, unlink_card
+from aidants.services.invitations import invite_aidant
+from aidants.services.structures import set_allowed_demarches
+
+PAGE_SIZE = 25
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _habilitation(request, habilitation_uuid) -> Habilitation:
+    scoped = access.managed_habilitations(request.user, request.user.current_structure)
+    return get_object_or_404(
+        scoped.select_related("aidant", "structure"), uuid=habilitation_uuid
+    )
+
+
+def _devices_by_aidant(aidant_ids) -> dict[int, list[dict]]:
+    """Display rows for the aidants' OTP devices: kind and name or card serial.
+    Only display strings leave this function, never a device (and so never a seed)."""
+    rows: dict[int, list[dict]] = {}
+    totp = TOTPDevice.objects.filter(user_id__in=aidant_ids, confirmed=True)
+    for device in totp.select_related("carte").order_by("pk"):
+        card = getattr(device, "carte", None)
+        if card is not None:
+            row = {"kind": _("Carte physique"), "label": card.serial}
+        else:
+            row = {"kind": _("Application"), "label": device.name}
+        rows.setdefault(device.user_id, []).append(row)
+    for device in BackupCodeDevice.objects.filter(user_id__in=aidant_ids):
+        row = {"kind": _("Codes de secours"), "label": device.name}
+        rows.setdefault(device.user_id, []).append(row)
+    return rows
+
+
+def _allowed_actions(user, hab: Habilitation) -> dict[str, bool]:
+    change = access.can_change_habilitation(user, hab)
+    status = hab.status
+    return {
+        "request": change
+        and (
+            status in (HabilitationStatus.SUSPENDED, HabilitationStatus.REVOKED)
+            or (status == HabilitationStatus.ACTIVE and not hab.is_active())
+        ),
+        "suspend": change and status == HabilitationStatus.ACTIVE,
+        "revoke": change and status != HabilitationStatus.REVOKED,
+        "designate": change
+        and not hab.is_referent
+        and status != HabilitationStatus.REVOKED,
+        "card": status != HabilitationStatus.REVOKED,
+    }
+
+
+@require_http_methods(["GET"])
+@referent_required
+def home(request):
+    structure = request.user.current_structure
+    habilitations = (
+        access.managed_habilitations(request.user, structure)
+        .select_related("aidant")
+        .order_by("aidant__last_name", "aidant__first_name", "pk")
+    )
+    page = Paginator(habilitations, PAGE_SIZE).get_page(request.GET.get("page"))
+    devices = _devices_by_aidant([hab.aidant_id for hab in page])
+    rows = [{"hab": hab, "devices": devices.get(hab.aidant_id, [])} for hab in page]
+    return render(
+        request,
+        "aidants/referent/home.html",
+        {"structure": structure, "page": page, "rows": rows},
+    )
+
+
+@require_http_methods(["GET"])
+@referent_required
+def aidant_detail(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    cards = (
+        access.managed_cards(request.user, hab.structure)
+        .filter(aidant=hab.aidant)
+        .order_by("unlinked_at", "-registered_at")
+    )
+    return render(
+        request,
+        "aidants/referent/aidant_detail.html",
+        {
+            "hab": hab,
+            "aidant": hab.aidant,
+            "devices": _devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
+            "cards": cards,
+            "actions": _allowed_actions(request.user, hab),
+        },
+    )
+
+
+# Confirmation pages: GET asks "Êtes-vous sûr…", POST acts through one service.
+CONFIRMATIONS = {
+    "request": (
+        hab_services.request_habilitation,
+        ConfirmForm,
+        gettext_lazy("Demander l'habilitation"),
+        gettext_lazy("Êtes-vous sûr de vouloir demander l'habilitation de %(name)s ?"),
+        gettext_lazy(
+            "La demande d'habilitation de %(name)s a été transmise à l'équipe Relais."
+        ),
+    ),
+    "suspend": (
+        hab_services.suspend_habilitation,
+        ReasonForm,
+        gettext_lazy("Suspendre l'habilitation"),
+        gettext_lazy("Êtes-vous sûr de vouloir suspendre l'habilitation de %(name)s ?"),
+        gettext_lazy("L'habilitation de %(name)s est suspendue."),
+    ),
+    "revoke": (
+        hab_services.revoke_habilitation,
+        ReasonForm,
+        gettext_lazy("Révoquer l'habilitation"),
+        gettext_lazy(
+            "Êtes-vous sûr de vouloir révoquer définitivement l'habilitation de "
+            "%(name)s ?"
+        ),
+        gettext_lazy("L'habilitation de %(name)s est révoquée."),
+    ),
+    "designate": (
+        hab_services.designate_referent,
+        ConfirmForm,
+        gettext_lazy("Désigner comme co-référent"),
+        gettext_lazy("Êtes-vous sûr de vouloir désigner %(name)s comme co-référent ?"),
+        gettext_lazy("%(name)s est désormais co-référent de la structure."),
+    ),
+}
+
+
+def _confirm(request, habilitation_uuid, kind: str):
+    service, form_class, title, question, done = CONFIRMATIONS[kind]
+    hab = _habilitation(request, habilitation_uuid)
+    if not access.can_change_habilitation(request.user, hab):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier votre propre accès."))
+    names = {"name": hab.aidant.get_full_name()}
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(habilitation=hab, by=request.user, **form.cleaned_data)
+        except AidantsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, str(done) % names)
+        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+    context = {
+        "hab": hab,
+        "form": form,
+        "title": title,
+        "question": str(question) % names,
+    }
+    return render(request, "aidants/referent/confirm.html", context)
+
+
+@GET_POST
+@referent_required
+def habilitation_request(request, habilitation_uuid):
+    return _confirm(request, habilitation_uuid, "request")
+
+
+@GET_POST
+@referent_required
+def habilitation_suspend(request, habilitation_uuid):
+    return _confirm(request, habilitation_uuid, "suspend")
+
+
+@GET_POST
+@referent_required
+def habilitation_revoke(request, habilitation_uuid):
+    return _confirm(request, habilitation_uuid, "revoke")
+
+
+@GET_POST
+@referent_required
+def referent_designate(request, habilitation_uuid):
+    return _confirm(request, habilitation_uuid, "designate")
+
+
+@GET_POST
+@referent_required
+def invite(request):
+    form = InviteAidantForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _token = invite_aidant(
+                structure=request.user.current_structure,
+                by=request.user,
+                **form.cleaned_data,
+            )
+        except AidantsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Invitation envoyée à %(email)s.")
+                % {"email": invitation.aidant.email},
+            )
+            return redirect("aidants:referent-home")
+    return render(request, "aidants/referent/invite.html", {"form": form})
+
+
+@sensitive_post_parameters("seed")
+@GET_POST
+@referent_required
+def card_register(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    if hab.status == HabilitationStatus.REVOKED:
+        raise PermissionDenied(_("Cet aidant n'est plus membre de la structure."))
+    form = RegisterCardForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = register_card(
+                structure=hab.structure,
+                by=request.user,
+                aidant=hab.aidant,
+                **form.cleaned_data,
+            )
+        except InvalidSeed as exc:
+            form.add_error("seed", str(exc))
+        except AidantsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("La carte %(serial)s est associée à %(name)s.")
+                % {"serial": card.serial, "name": hab.aidant.get_full_name()},
+            )
+            return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+    return render(
+        request, "aidants/referent/card_register.html", {"hab": hab, "form": form}
+    )
+
+
+@GET_POST
+@referent_required
+def card_unlink(request, card_uuid):
+    cards = access.managed_cards(request.user, request.user.current_structure)
+    card = get_object_or_404(
+        cards.filter(unlinked_at__isnull=True).select_related("aidant"),
+        uuid=card_uuid,
+    )
+    hab = Habilitation.objects.filter(
+        aidant_id=card.aidant_id, structure_id=card.structure_id
+    ).first()
+    form = UnlinkCardForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unlink_card(card=card, by=request.user, reason=form.cleaned_data["reason"])
+        except AidantsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("La carte %(serial)s est dissociée.") % {"serial": card.serial},
+            )
+        if hab is None:
+            return redirect("aidants:referent-home")
+        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+    return render(
+        request,
+        "aidants/referent/card_unlink.html",
+        {"card": card, "hab": hab, "form": form},
+    )
+
+
+@GET_POST
+@referent_required
+def demarches(request):
+    structure = request.user.current_structure
+    if request.method == "POST":
+        form = DemarchesForm(request.POST)
+    else:
+        form = DemarchesForm(initial={"demarches": structure.demarches()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            set_allowed_demarches(
+                structure=structure,
+                by=request.user,
+                demarches=form.cleaned_data["demarches"],
+            )
+        except AidantsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Les démarches autorisées sont enregistrées."))
+            return redirect("aidants:referent-home")
+    return render(
+        request,
+        "aidants/referent/demarches.html",
+        {"form": form, "structure": structure},
+    )
