@@ -33,6 +33,12 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # Public base URL, used in emails and attestations' QR codes.
 SITE_URL = env_str("RELAIS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# OpenID Provider issuer (defaults to SITE_URL); codes live 60 s, tokens 10 min.
+OIDC_ISSUER = env_str("RELAIS_OIDC_ISSUER", "").rstrip("/")
+OIDC_CODE_TTL_SECONDS = 60
+OIDC_TOKEN_TTL_SECONDS = 600
+# The demo online service (/demo-service/): on under `make run`, off by default.
+DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +58,7 @@ INSTALLED_APPS = [
     "audit",
     "aidants",
     "mandats",
+    "oidc",
 ]
 
 MIDDLEWARE = [
