@@ -170,9 +170,7 @@ class Client(models.Model):
     def check_client_secret(self, client_secret: str) -> bool:
         if not self.client_secret_hash or not isinstance(client_secret, str):
             return False
-        return hmac.compare_digest(
-            sha256_hex(client_secret), self.client_secret_hash
-        )
+        return hmac.compare_digest(sha256_hex(client_secret), self.client_secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.token_endpoint_auth_method
