@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
@@ -26,16 +27,28 @@ HASHED_FIELDS = (
 )
 
 
-def canonical_json(entry: JournalEntry) -> str:
-    """The entry's hashed fields as canonical JSON (sorted keys, no spaces)."""
-    data: dict[str, Any] = {name: getattr(entry, name) for name in HASHED_FIELDS}
-    data["created_at"] = entry.created_at.astimezone(UTC).isoformat()
+def canonical_values(values: Sequence[Any]) -> str:
+    """Canonical JSON (sorted keys, no spaces) of the hashed fields, given in
+    HASHED_FIELDS order; `created_at` is rendered as ISO 8601 in UTC."""
+    data = dict(zip(HASHED_FIELDS, values, strict=True))
+    data["created_at"] = data["created_at"].astimezone(UTC).isoformat()
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def compute_hash(prev_hash: str, entry: JournalEntry) -> str:
-    payload = prev_hash + canonical_json(entry)
+def hash_values(prev_hash: str, values: Sequence[Any]) -> str:
+    """SHA-256 (hex) of `prev_hash` + the canonical JSON of `values`."""
+    payload = prev_hash + canonical_values(values)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def canonical_json(entry: JournalEntry) -> str:
+    """The entry's hashed fields as canonical JSON (sorted keys, no spaces)."""
+    return canonical_values([getattr(entry, name) for name in HASHED_FIELDS])
+
+
+def compute_hash(prev_hash: str, entry: JournalEntry) -> str:
+    """The entry's hash: SHA-256(prev_hash + canonical JSON of its fields)."""
+    return hash_values(prev_hash, [getattr(entry, name) for name in HASHED_FIELDS])
 
 
 def _plain_id(value: Any) -> str:
