@@ -1,0 +1,146 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "relais.example.fr",
+}
+
+
+def run(*args, env_update=None, drop=()):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DJANGO_") and key not in drop
+    }
+    env["DATABASE_URL"] = os.environ.get("DATABASE_URL", "sqlite:///:memory:")
+    env.update(env_update or {})
+    return subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def setting(name, env_update=None):
+    code = (
+        "import django, os;"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings');"
+        "django.setup();"
+        "from django.conf import settings;"
+        f"print(repr(settings.{name}))"
+    )
+    result = run("-c", code, env_update=env_update)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_check_deploy_passes_with_production_environment():
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_update=PRODUCTION,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_accepts_a_secret_key_file(tmp_path):
+    key_file = tmp_path / "secret"
+    key_file.write_text(secrets.token_urlsafe(50) + "\n")
+    env = {"DJANGO_SECRET_KEY_FILE": str(key_file), "DJANGO_ALLOWED_HOSTS": "x.fr"}
+    result = run(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING", env_update=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_fails_without_secret_key():
+    env = {"DJANGO_ALLOWED_HOSTS": "relais.example.fr"}
+    result = run("manage.py", "check", "--deploy", env_update=env)
+    assert result.returncode != 0
+    assert "relais.E001" in result.stderr
+
+
+def test_check_deploy_fails_in_debug():
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_update={**PRODUCTION, "DJANGO_DEBUG": "1"},
+    )
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr
+
+
+def test_debug_is_off_unless_asked():
+    assert setting("DEBUG") == "False"
+    assert setting("DEBUG", {"DJANGO_DEBUG": "0"}) == "False"
+    assert setting("DEBUG", {"DJANGO_DEBUG": "1"}) == "True"
+
+
+def test_secure_cookies_and_hsts_outside_debug():
+    assert setting("SESSION_COOKIE_SECURE") == "True"
+    assert setting("CSRF_COOKIE_SECURE") == "True"
+    assert setting("SECURE_SSL_REDIRECT") == "True"
+    assert int(setting("SECURE_HSTS_SECONDS")) >= 31536000
+    assert setting("SESSION_COOKIE_SECURE", {"DJANGO_DEBUG": "1"}) == "False"
+
+
+def test_secret_key_comes_from_the_environment():
+    key = PRODUCTION["DJANGO_SECRET_KEY"]
+    assert setting("SECRET_KEY", PRODUCTION) == repr(key)
+    assert setting("SECRET_KEY_GENERATED", PRODUCTION) == "False"
+
+
+def test_generated_secret_key_file_is_private_and_ignored():
+    assert setting("SECRET_KEY_GENERATED") == "True"
+    path = BASE_DIR / ".secret_key"
+    assert path.stat().st_mode & 0o077 == 0
+    ignored = subprocess.run(  # noqa: S603
+        ["git", "check-ignore", "-q", str(path)],  # noqa: S607
+        cwd=BASE_DIR,
+        check=False,
+    )
+    assert ignored.returncode == 0
+
+
+@pytest.mark.django_db
+def test_responses_carry_csp_and_frame_denial(client):
+    response = client.get("/healthz")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_https_requests_get_hsts(client):
+    response = client.get("/healthz", secure=True)
+    assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+
+
+@pytest.mark.django_db
+def test_plain_http_is_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/admin/login/")
+    assert response.status_code == 301
+    assert response.url.startswith("https://")
+    # Load balancers probe /healthz over plain HTTP.
+    assert client.get("/healthz").status_code == 200
