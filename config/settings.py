@@ -177,6 +177,15 @@ INVITATION_VALID_HOURS = 72
 INACTIVITY_SUSPEND_DAYS = 182
 INACTIVITY_WARN_DAYS = 152
 
+# FranceConnect (usager identity). Defaults: the embedded sandbox on loopback
+# (`python -m mandats.sandbox`), which accepts any client id and secret.
+FC_ISSUER = env_str("FC_ISSUER", "http://127.0.0.1:9400").rstrip("/")
+FC_CLIENT_ID = env_str("FC_CLIENT_ID", "relais-sandbox")
+FC_CLIENT_SECRET = env_secret("FC_CLIENT_SECRET") or "relais-sandbox-secret"
+FC_SCOPES = env_str("FC_SCOPES", "openid profile email birth")
+FC_ACR_VALUES = env_str("FC_ACR_VALUES", "eidas1")
+FC_TIMEOUT_SECONDS = env_int("FC_TIMEOUT_SECONDS", 5)
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"

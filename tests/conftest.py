@@ -11,6 +11,8 @@ from tests.factories import (
     totp_device_for,
 )
 
+pytest_plugins = ["tests.fc_sandbox"]
+
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` run only when DATABASE_URL points to PostgreSQL."""
