@@ -78,3 +78,9 @@ def can_change_habilitation(actor: Aidant, habilitation: Habilitation) -> bool:
         can_manage_structure(actor, habilitation.structure)
         and habilitation.aidant_id != actor.pk
     )
+
+
+def member_structures(aidant: Aidant):
+    """Structures where `aidant` has a membership of any status: the scope in
+    which a structure is looked up for the aidant (others give a 404)."""
+    return Structure.objects.filter(habilitations__aidant=aidant).distinct()

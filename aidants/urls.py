@@ -1,5 +1,7 @@
 from django.urls import path
 
+from aidants.views import account as account_views
+from aidants.views import auth as auth_views
 from aidants.views import home
 from aidants.views import invitation as invitation_views
 from aidants.views import referent as referent_views
@@ -8,6 +10,18 @@ app_name = "aidants"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    # Login, OTP and the aidant's account (aidants/views/auth.py, account.py).
+    path("connexion/", auth_views.login_view, name="login"),
+    path("connexion/code/", auth_views.otp_view, name="otp"),
+    path("deconnexion/", auth_views.logout_view, name="logout"),
+    path("compte/", account_views.account, name="account"),
+    path("compte/application/", account_views.totp_enrol, name="totp-enrol"),
+    path("compte/codes-de-secours/", account_views.backup_codes, name="backup-codes"),
+    path(
+        "compte/structure/",
+        account_views.switch_structure_view,
+        name="switch-structure",
+    ),
     # Référent space and invitations (aidants/views/referent.py, invitation.py).
     path("referent/", referent_views.home, name="referent-home"),
     path("referent/inviter/", referent_views.invite, name="referent-invite"),

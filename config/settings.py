@@ -171,6 +171,8 @@ AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_IPWARE_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0) or None
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
+# French lockout page (status 429) instead of axes' English text.
+AXES_LOCKOUT_CALLABLE = "aidants.views.auth.locked_out"
 
 # Invitations and inactivity.
 INVITATION_VALID_HOURS = 72

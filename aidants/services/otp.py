@@ -12,6 +12,7 @@ import audit
 from aidants.models import Aidant, BackupCode, BackupCodeDevice
 
 BACKUP_CODE_COUNT = 10
+BACKUP_CODE_DIGITS = 10
 
 
 def hash_code(code: str) -> str:
@@ -69,7 +70,10 @@ def create_backup_codes(*, aidant: Aidant) -> list[str]:
 
     Only their SHA-256 is stored. Journals OTP_DEVICE_ADDED.
     """
-    codes = [f"{secrets.randbelow(10**10):010d}" for _ in range(BACKUP_CODE_COUNT)]
+    codes = [
+        f"{secrets.randbelow(10**BACKUP_CODE_DIGITS):0{BACKUP_CODE_DIGITS}d}"
+        for _ in range(BACKUP_CODE_COUNT)
+    ]
     with transaction.atomic():
         device, _ = BackupCodeDevice.objects.get_or_create(
             user=aidant, defaults={"name": "Codes de secours", "confirmed": True}
@@ -96,3 +100,45 @@ def current_totp(device: TOTPDevice) -> str:
     """The code a device would show now (for tests and the seed command)."""
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():0{device.digits}d}"
+
+
+def provisioning_qr_data_uri(device: TOTPDevice) -> str:
+    """The enrolment QR code as an SVG data URI (inline, CSP-friendly)."""
+    import segno
+
+    return segno.make(provisioning_uri(device), error="m").svg_data_uri(scale=5)
+
+
+def secret_base32(device: TOTPDevice) -> str:
+    """The seed in base32, grouped by 4, for manual entry on the enrolment page."""
+    import base64
+
+    raw = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def devices_overview(aidant: Aidant) -> list[dict]:
+    """The aidant's confirmed OTP devices for their account page: kind, name and
+    non-secret details only (never a seed or a code)."""
+    rows = []
+    totp_devices = TOTPDevice.objects.filter(user=aidant, confirmed=True)
+    for device in totp_devices.select_related("carte").order_by("id"):
+        carte = getattr(device, "carte", None)
+        rows.append(
+            {
+                "kind": "card" if carte else "totp_app",
+                "name": device.name,
+                "serial": carte.serial if carte else "",
+                "last_used_at": device.last_used_at,
+            }
+        )
+    for device in BackupCodeDevice.objects.filter(user=aidant, confirmed=True):
+        rows.append(
+            {
+                "kind": "backup_codes",
+                "name": device.name,
+                "remaining": device.codes.count(),
+                "last_used_at": device.last_used_at,
+            }
+        )
+    return rows

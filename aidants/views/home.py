@@ -1,5 +1,20 @@
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+
+from aidants import access
+from aidants.views.auth import url_with_next
 
 
 def home(request):
-    return render(request, "aidants/home.html")
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "aidants/home.html")
+    if not user.is_verified():
+        return redirect(url_with_next("aidants:otp", ""))
+    structure = user.current_structure
+    context = {
+        "structure": structure,
+        "is_referent": access.is_referent(user, structure),
+        "has_habilitation": access.has_active_habilitation(user, structure),
+        "structures": access.usable_structures(user),
+    }
+    return render(request, "aidants/home.html", context)

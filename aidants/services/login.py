@@ -1,0 +1,267 @@
+"""The aidant login: password (first factor), OTP (second factor), logout and the
+choice of the current structure. Every outcome is journaled.
+
+Passwords and OTP codes never reach the journal or the logs; a failed login
+with an unknown email is journaled with a keyed hash of the email only.
+"""
+
+import enum
+import math
+from dataclasses import dataclass
+
+import django_otp
+from django.contrib.auth import authenticate, login, logout
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django_otp import devices_for_user
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from aidants import access
+from aidants.exceptions import NotAllowed
+from aidants.middleware import mark_active, start_session_clock
+from aidants.models import Aidant, BackupCodeDevice, Structure
+from aidants.services.otp import BACKUP_CODE_DIGITS
+
+
+class LoginOutcome(enum.Enum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED_OUT = "locked_out"
+    NO_HABILITATION = "no_habilitation"
+
+
+class OtpOutcome(enum.Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+    NO_DEVICE = "no_device"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class OtpResult:
+    outcome: OtpOutcome
+    wait_seconds: int = 0
+
+
+def email_digest(email: str) -> str:
+    """Keyed hash of an email, to journal failures without the address itself."""
+    normalized = (email or "").strip().lower()
+    return salted_hmac("relais.login.email", normalized).hexdigest()
+
+
+def _known_aidant(email: str) -> Aidant | None:
+    return Aidant.objects.filter(email__iexact=(email or "").strip()).first()
+
+
+def _journal_failure(action, *, request, email: str, reason: str) -> None:
+    aidant = _known_aidant(email)
+    details = {"reason": reason}
+    if aidant is None:
+        details["email_hmac"] = email_digest(email)
+    audit.record(
+        action,
+        actor=aidant,
+        structure=aidant.current_structure if aidant else None,
+        details=details,
+        request=request,
+    )
+
+
+def check_password(*, request, email: str, password: str) -> LoginOutcome:
+    """First factor. On success, logs the aidant in (not yet OTP-verified) and
+    starts the 8-hour clock.
+
+    Journals LOGIN_FAILED (wrong email or password), LOCKED_OUT (django-axes
+    refused or just locked the email + IP) or LOGIN_REFUSED (right password, no
+    active habilitation). Raises nothing.
+    """
+    email = (email or "").strip().lower()
+    # `email=` (the USERNAME_FIELD), not `username=`: django-axes reads the
+    # credentials' AXES_USERNAME_FORM_FIELD, so the counters follow the email.
+    user = authenticate(request, email=email, password=password)
+    if getattr(request, "axes_locked_out", False):
+        with transaction.atomic():
+            _journal_failure(
+                audit.Action.LOCKED_OUT, request=request, email=email, reason="axes"
+            )
+        return LoginOutcome.LOCKED_OUT
+    if user is None:
+        with transaction.atomic():
+            _journal_failure(
+                audit.Action.LOGIN_FAILED,
+                request=request,
+                email=email,
+                reason="bad_credentials",
+            )
+        return LoginOutcome.BAD_CREDENTIALS
+    if not access.can_log_in(user):
+        with transaction.atomic():
+            audit.record(
+                audit.Action.LOGIN_REFUSED,
+                actor=user,
+                structure=user.current_structure,
+                details={"reason": "no_active_habilitation"},
+                request=request,
+            )
+        return LoginOutcome.NO_HABILITATION
+    login(request, user)
+    start_session_clock(request)
+    return LoginOutcome.OK
+
+
+def _accepts(device: Device, token: str) -> bool:
+    # Route the code by its length: a 6-digit TOTP code never burns a backup
+    # code's throttle, and a backup code never counts against the TOTP devices.
+    if isinstance(device, TOTPDevice):
+        return len(token) == device.digits
+    if isinstance(device, BackupCodeDevice):
+        return len(token) == BACKUP_CODE_DIGITS
+    return False
+
+
+def has_usable_device(aidant: Aidant) -> bool:
+    """A confirmed TOTP device (app or card), or backup codes left."""
+    if TOTPDevice.objects.filter(user=aidant, confirmed=True).exists():
+        return True
+    return BackupCodeDevice.objects.filter(
+        user=aidant, confirmed=True, codes__isnull=False
+    ).exists()
+
+
+def _wait_seconds(devices: list[Device]) -> int:
+    now = timezone.now()
+    waits = []
+    for device in devices:
+        allowed, info = device.verify_is_allowed()
+        if not allowed and info and info.get("locked_until"):
+            waits.append((info["locked_until"] - now).total_seconds())
+    return max(1, math.ceil(min(waits))) if waits else 1
+
+
+def normalize_token(token: str) -> str:
+    return (token or "").replace(" ", "").replace("-", "").strip()
+
+
+def verify_otp(*, request, token: str) -> OtpResult:
+    """Second factor for the logged-in aidant: checks `token` against their
+    confirmed devices with django-otp's own throttling (tolerance unchanged).
+
+    On success, completes the login (see `finish_login`). Journals OTP_FAILED on
+    a wrong or throttled code; LOGIN_REFUSED (and logs out) when the aidant lost
+    every active habilitation meanwhile.
+    """
+    user = request.user
+    token = normalize_token(token)
+    if not has_usable_device(user):
+        return OtpResult(OtpOutcome.NO_DEVICE)
+    with transaction.atomic():
+        # select_for_update: two concurrent requests cannot both use one code.
+        candidates = [
+            device
+            for device in devices_for_user(user, confirmed=True, for_verify=True)
+            if token.isdigit() and _accepts(device, token)
+        ]
+        allowed = [d for d in candidates if d.verify_is_allowed()[0]]
+        if candidates and not allowed:
+            wait = _wait_seconds(candidates)
+            _journal_otp_failure(request, user, "throttled")
+            return OtpResult(OtpOutcome.THROTTLED, wait_seconds=wait)
+        device = next((d for d in allowed if d.verify_token(token)), None)
+        if device is None:
+            _journal_otp_failure(request, user, "invalid")
+            return OtpResult(OtpOutcome.INVALID)
+    if not finish_login(request=request, device=device):
+        return OtpResult(OtpOutcome.REFUSED)
+    return OtpResult(OtpOutcome.OK)
+
+
+def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
+    audit.record(
+        audit.Action.OTP_FAILED,
+        actor=user,
+        structure=user.current_structure,
+        details={"reason": reason},
+        request=request,
+    )
+
+
+def _device_kind(device: Device) -> str:
+    if isinstance(device, BackupCodeDevice):
+        return "backup_codes"
+    if isinstance(device, TOTPDevice) and hasattr(device, "carte"):
+        return "card"
+    return "totp_app"
+
+
+def finish_login(*, request, device: Device) -> bool:
+    """Mark the session OTP-verified with `device`, pick a usable current
+    structure, restart the idle clock. Journals LOGIN_SUCCEEDED.
+
+    Returns False, journals LOGIN_REFUSED and logs out when the aidant may no
+    longer log in (habilitation ended between the two steps).
+    """
+    user = request.user
+    if not access.can_log_in(user):
+        with transaction.atomic():
+            audit.record(
+                audit.Action.LOGIN_REFUSED,
+                actor=user,
+                structure=user.current_structure,
+                details={"reason": "no_active_habilitation", "step": "otp"},
+                request=request,
+            )
+        logout(request)
+        return False
+    with transaction.atomic():
+        usable = access.usable_structures(user)
+        if user.current_structure not in usable:
+            user.current_structure = usable[0] if usable else None
+            user.save(update_fields=["current_structure"])
+        audit.record(
+            audit.Action.LOGIN_SUCCEEDED,
+            actor=user,
+            structure=user.current_structure,
+            details={"device": _device_kind(device)},
+            request=request,
+        )
+    django_otp.login(request, device)
+    mark_active(request)
+    return True
+
+
+def logout_aidant(*, request, reason: str = "user") -> None:
+    """End the session. Journals LOGGED_OUT (reason: user, session_max_age)."""
+    user = request.user
+    if user.is_authenticated:
+        with transaction.atomic():
+            audit.record(
+                audit.Action.LOGGED_OUT,
+                actor=user,
+                structure=user.current_structure,
+                details={"reason": reason},
+                request=request,
+            )
+    logout(request)
+
+
+def switch_structure(*, aidant: Aidant, structure: Structure) -> Aidant:
+    """Make `structure` the aidant's current one. Journals STRUCTURE_SWITCHED;
+    raises NotAllowed unless it is one of `access.usable_structures(aidant)`."""
+    if structure not in access.usable_structures(aidant):
+        raise NotAllowed(_("Vous ne pouvez pas agir pour cette structure."))
+    with transaction.atomic():
+        previous = aidant.current_structure
+        aidant.current_structure = structure
+        aidant.save(update_fields=["current_structure"])
+        audit.record(
+            audit.Action.STRUCTURE_SWITCHED,
+            actor=aidant,
+            structure=structure,
+            details={"from": previous.journal_id if previous else ""},
+        )
+    return aidant

@@ -1,0 +1,119 @@
+"""The aidant's own account: OTP devices, TOTP enrolment, backup codes, and the
+choice of the current structure."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from aidants import access
+from aidants.decorators import verified_login_required
+from aidants.forms.auth import SwitchStructureForm, TotpConfirmForm
+from aidants.services.login import finish_login, has_usable_device, switch_structure
+from aidants.services.otp import (
+    confirm_totp_enrolment,
+    create_backup_codes,
+    devices_overview,
+    provisioning_qr_data_uri,
+    secret_base32,
+    start_totp_enrolment,
+)
+from aidants.views.auth import safe_next, url_with_next
+
+
+@verified_login_required
+def account(request):
+    user = request.user
+    context = {
+        "devices": devices_overview(user),
+        "structures": access.usable_structures(user),
+    }
+    return render(request, "aidants/account/account.html", context)
+
+
+def _enrolment_guard(request, next_url: str):
+    """Verified aidants add an app; a logged-in aidant without any usable device
+    enrols their first one (there is no second factor to ask yet)."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(url_with_next("aidants:login", next_url))
+    if not user.is_verified() and has_usable_device(user):
+        return redirect(url_with_next("aidants:otp", next_url))
+    return None
+
+
+@sensitive_post_parameters("otp_token")
+@never_cache
+def totp_enrol(request):
+    next_url = safe_next(request)
+    refusal = _enrolment_guard(request, next_url)
+    if refusal is not None:
+        return refusal
+    user = request.user
+    context = {"next": next_url, "first_device": not user.is_verified()}
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "start":
+        # The seed is shown in this response only, to this aidant only.
+        device = start_totp_enrolment(aidant=user)
+        context.update(
+            step="scan",
+            form=TotpConfirmForm(),
+            qr_data_uri=provisioning_qr_data_uri(device),
+            secret=secret_base32(device),
+        )
+        return render(request, "aidants/account/totp_enrol.html", context)
+    if action == "confirm":
+        return _confirm_enrolment(request, context)
+    return render(request, "aidants/account/totp_enrol.html", {**context, "step": ""})
+
+
+def _confirm_enrolment(request, context):
+    user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).last()
+    if device is None:
+        messages.error(request, _("Cette configuration a expiré : recommencez."))
+        return redirect(url_with_next("aidants:totp-enrol", context["next"]))
+    form = TotpConfirmForm(request.POST)
+    if form.is_valid() and confirm_totp_enrolment(
+        device=device, token=form.cleaned_data["otp_token"]
+    ):
+        device.refresh_from_db()
+        if context["first_device"] and not finish_login(request=request, device=device):
+            return redirect("aidants:login")
+        messages.success(request, _("Votre application est enregistrée."))
+        return redirect(context["next"] or "aidants:account")
+    if form.is_valid():
+        form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
+    context.update(step="confirm", form=form)
+    return render(request, "aidants/account/totp_enrol.html", context)
+
+
+@verified_login_required
+@never_cache
+def backup_codes(request):
+    user = request.user
+    codes = create_backup_codes(aidant=user) if request.method == "POST" else None
+    return render(request, "aidants/account/backup_codes.html", {"codes": codes})
+
+
+@verified_login_required
+@require_POST
+def switch_structure_view(request):
+    form = SwitchStructureForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    structure = get_object_or_404(
+        access.member_structures(request.user), uuid=form.cleaned_data["structure"]
+    )
+    # NotAllowed (a PermissionDenied) becomes the 403 page: membership not usable.
+    switch_structure(aidant=request.user, structure=structure)
+    messages.success(
+        request,
+        _("Vous agissez maintenant pour %(structure)s.")
+        % {"structure": structure.name},
+    )
+    return redirect(safe_next(request) or "aidants:home")

@@ -1,0 +1,138 @@
+"""Login (password, then OTP) and logout."""
+
+import math
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from aidants.forms.auth import LoginForm, OtpForm
+from aidants.services.login import (
+    LoginOutcome,
+    OtpOutcome,
+    check_password,
+    has_usable_device,
+    logout_aidant,
+    verify_otp,
+)
+
+
+def safe_next(request) -> str:
+    """The `next` URL if it stays on this site, else an empty string."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def url_with_next(name: str, next_url: str) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes lockout page (AXES_LOCKOUT_CALLABLE), in French."""
+    minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return render(
+        request, "aidants/auth/locked_out.html", {"minutes": minutes}, status=429
+    )
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request):
+    next_url = safe_next(request)
+    if request.user.is_authenticated:
+        if request.user.is_verified():
+            return redirect(next_url or "aidants:home")
+        return redirect(url_with_next("aidants:otp", next_url))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        outcome = check_password(
+            request=request,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+        )
+        if outcome is LoginOutcome.OK:
+            return redirect(url_with_next("aidants:otp", next_url))
+        if outcome is LoginOutcome.LOCKED_OUT:
+            return locked_out(request)
+        if outcome is LoginOutcome.NO_HABILITATION:
+            form.add_error(
+                None,
+                _(
+                    "Votre mot de passe est correct, mais vous n'avez aucune "
+                    "habilitation active dans une structure : vous ne pouvez pas "
+                    "vous connecter. Demandez au référent de votre structure de "
+                    "demander ou de rétablir votre habilitation."
+                ),
+            )
+        else:
+            form.add_error(None, _("Adresse électronique ou mot de passe incorrect."))
+    return render(request, "aidants/auth/login.html", {"form": form, "next": next_url})
+
+
+@sensitive_post_parameters("otp_token")
+@csrf_protect
+@never_cache
+def otp_view(request):
+    next_url = safe_next(request)
+    user = request.user
+    if not user.is_authenticated:
+        return redirect(url_with_next("aidants:login", next_url))
+    if user.is_verified():
+        return redirect(next_url or "aidants:home")
+    if not has_usable_device(user):
+        return redirect(url_with_next("aidants:totp-enrol", next_url))
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
+        if result.outcome is OtpOutcome.OK:
+            return redirect(next_url or "aidants:home")
+        if result.outcome is OtpOutcome.NO_DEVICE:
+            return redirect(url_with_next("aidants:totp-enrol", next_url))
+        if result.outcome is OtpOutcome.REFUSED:
+            messages.error(
+                request,
+                _(
+                    "Vous n'avez plus d'habilitation active dans une structure : "
+                    "vous ne pouvez pas vous connecter."
+                ),
+            )
+            return redirect("aidants:login")
+        if result.outcome is OtpOutcome.THROTTLED:
+            seconds = result.wait_seconds
+            form.add_error(
+                None,
+                ngettext(
+                    "Trop de codes erronés. Attendez %(seconds)s seconde avant "
+                    "de réessayer.",
+                    "Trop de codes erronés. Attendez %(seconds)s secondes avant "
+                    "de réessayer.",
+                    seconds,
+                )
+                % {"seconds": seconds},
+            )
+        else:
+            form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
+    return render(request, "aidants/auth/otp.html", {"form": form, "next": next_url})
+
+
+@require_POST
+@csrf_protect
+def logout_view(request):
+    logout_aidant(request=request)
+    messages.success(request, _("Vous êtes déconnecté."))
+    return redirect("aidants:home")
