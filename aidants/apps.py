@@ -8,3 +8,22 @@ class AidantsConfig(AppConfig):
 
     def ready(self) -> None:
         from aidants import checks  # noqa: F401 - registers system checks
+
+        self._register_auditlog()
+
+    def _register_auditlog(self) -> None:
+        # Field-level history (admin edits included) next to the domain journal.
+        # Secrets stay out: no password, and TOTPDevice (which holds the seed) is
+        # not registered.
+        from auditlog.registry import auditlog
+
+        from aidants.models import Aidant, CarteTOTP, Habilitation, Structure
+
+        for model, exclude in (
+            (Structure, []),
+            (Aidant, ["password", "last_login"]),
+            (Habilitation, []),
+            (CarteTOTP, []),
+        ):
+            if not auditlog.contains(model):
+                auditlog.register(model, exclude_fields=exclude)
