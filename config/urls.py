@@ -14,4 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("aidants.urls")),
     path("", include("mandats.urls")),
+    path("", include("oidc.urls")),
+    path("demo-service/", include("demo_rp.urls")),
 ]

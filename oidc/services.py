@@ -1,2 +1,248 @@
-def revoke_session_tokens(*, aidant, session_key):  # placeholder, replaced below
-    return 0
+"""Every write of the OIDC bridge: codes, tokens, revocations. Atomic and
+journaled (except `revoke_session_tokens`, run from the logout signal whose
+logout the aidants app journals)."""
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from aidants.models import Aidant, Structure
+from mandats.access import Decision
+from mandats.models import Autorisation, Usager
+from mandats.services import authorize_use
+from oidc import access
+from oidc.models import AuthorizationCode, Client, Token, sha256_hex
+
+
+@dataclass(frozen=True)
+class AuthorizationContext:
+    """What the aidant's step decided, carried to `create_authorization_code`."""
+
+    aidant: Aidant
+    usager: Usager
+    structure: Structure
+    autorisation: Autorisation
+    demarche: str
+    session_key: str
+    auth_time: datetime
+    claims: dict[str, Any]
+
+
+def use_mandat(
+    *,
+    aidant: Aidant,
+    usager: Usager,
+    demarche: str,
+    structure: Structure,
+    client: Client,
+    session_verified: bool,
+    request: Any = None,
+) -> Decision:
+    """Ask mandats.access through `authorize_use`, which journals MANDAT_USED or
+    ACCESS_DENIED (with the client)."""
+    return authorize_use(
+        aidant=aidant,
+        usager=usager,
+        demarche=demarche,
+        structure=structure,
+        session_verified=session_verified,
+        client_id=client.client_id,
+        request=request,
+    )
+
+
+def create_authorization_code(
+    *,
+    code: str,
+    client: Client,
+    context: AuthorizationContext,
+    redirect_uri: str,
+    scope: str,
+    data: dict[str, Any],
+) -> AuthorizationCode:
+    """Store the hash of a fresh 60-second code (the use itself was journaled
+    by `use_mandat`)."""
+    now = timezone.now()
+    return AuthorizationCode.objects.create(
+        code_hash=sha256_hex(code),
+        client=client,
+        aidant=context.aidant,
+        usager=context.usager,
+        autorisation=context.autorisation,
+        demarche=context.demarche,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=data.get("nonce") or "",
+        code_challenge=data.get("code_challenge") or "",
+        code_challenge_method="S256",
+        auth_time=context.auth_time,
+        claims=context.claims,
+        session_key=context.session_key or "",
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.OIDC_CODE_TTL_SECONDS),
+    )
+
+
+def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | None:
+    """The unused, unexpired code issued to `client`, locked until the caller's
+    transaction ends (two exchanges of one code serialize here).
+
+    A code presented again after its use is a replay (RFC 6749 §4.1.2): every
+    token issued from it is revoked and CODE_REPLAYED journaled; returns None.
+    Must run inside transaction.atomic().
+    """
+    if not isinstance(code, str) or not code or len(code) > 256:
+        return None
+    digest = sha256_hex(code)
+    item = (
+        AuthorizationCode.objects.select_for_update(of=("self",))
+        .select_related(
+            "client",
+            "aidant",
+            "usager",
+            "autorisation__mandat",
+            "autorisation__structure",
+        )
+        .filter(code_hash=digest)
+        .first()
+    )
+    if item is None or not hmac.compare_digest(item.code_hash, digest):
+        return None
+    if item.client_id != client.pk:
+        return None
+    if item.used_at is not None:
+        _handle_replay(item)
+        return None
+    if item.is_expired():
+        return None
+    return item
+
+
+def _handle_replay(item: AuthorizationCode) -> None:
+    now = timezone.now()
+    revoked = Token.objects.filter(code=item, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    item.replayed_at = now
+    item.save(update_fields=["replayed_at"])
+    audit.record(
+        audit.Action.CODE_REPLAYED,
+        actor=item.aidant,
+        structure=item.autorisation.structure,
+        usager=item.usager,
+        mandat=item.autorisation.mandat,
+        demarche=item.demarche,
+        client=item.client,
+        details={"code": str(item.uuid), "tokens_revoked": revoked},
+    )
+
+
+def mark_code_used(item: AuthorizationCode) -> None:
+    """Consume the code (inside the token request's transaction)."""
+    item.used_at = timezone.now()
+    item.save(update_fields=["used_at"])
+
+
+def code_still_allowed(item: AuthorizationCode) -> bool:
+    """Re-check the mandate between the code and the token (no journal: the
+    token issuance that follows is journaled)."""
+    return access.code_still_allowed(item)
+
+
+def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token:
+    """Store the hash of a fresh access token; journals TOKEN_ISSUED."""
+    now = timezone.now()
+    with transaction.atomic():
+        token = Token.objects.create(
+            access_token_hash=sha256_hex(raw_token),
+            client=code.client,
+            aidant=code.aidant,
+            usager=code.usager,
+            autorisation=code.autorisation,
+            code=code,
+            scope=scope,
+            session_key=code.session_key,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=settings.OIDC_TOKEN_TTL_SECONDS),
+        )
+        audit.record(
+            audit.Action.TOKEN_ISSUED,
+            actor=code.aidant,
+            structure=code.autorisation.structure,
+            usager=code.usager,
+            mandat=code.autorisation.mandat,
+            demarche=code.demarche,
+            client=code.client,
+            details={"token": str(token.uuid), "scope": scope[:200]},
+        )
+    return token
+
+
+def serve_userinfo(*, token: Token, request: Any = None) -> None:
+    """Journal USERINFO_SERVED for a token that `access.check_access_token`
+    accepted."""
+    autorisation = token.autorisation
+    audit.record(
+        audit.Action.USERINFO_SERVED,
+        actor=token.aidant,
+        structure=autorisation.structure,
+        usager=token.usager,
+        mandat=autorisation.mandat,
+        demarche=autorisation.demarche,
+        client=token.client,
+        request=request,
+        details={"token": str(token.uuid)},
+    )
+
+
+def revoke_token(*, token: Token, client: Client, reason: str) -> bool:
+    """Revoke one token (RFC 7009 or end-session); journals TOKEN_REVOKED.
+    Returns False when it was already revoked."""
+    with transaction.atomic():
+        changed = Token.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if changed:
+            audit.record(
+                audit.Action.TOKEN_REVOKED,
+                actor=token.aidant,
+                structure=token.autorisation.structure,
+                usager=token.usager,
+                mandat=token.autorisation.mandat,
+                client=client,
+                details={"token": str(token.uuid), "reason": reason},
+            )
+    return bool(changed)
+
+
+def end_session(*, sid: str, client: Client) -> int:
+    """RP-initiated logout: revoke the tokens issued from the authorization
+    `sid` names (one TOKEN_REVOKED entry each). Returns how many."""
+    try:
+        sid = str(uuid.UUID(str(sid)))
+    except ValueError:
+        return 0
+    tokens = Token.objects.unrevoked().filter(code__uuid=sid, client=client)
+    tokens = tokens.select_related(
+        "aidant", "usager", "autorisation__mandat", "autorisation__structure"
+    )
+    return sum(
+        revoke_token(token=t, client=client, reason="end_session") for t in tokens
+    )
+
+
+def revoke_session_tokens(*, aidant: Aidant, session_key: str) -> int:
+    """Revoke the tokens issued in this session of the aidant (on logout).
+    Not journaled: the logout is, by the aidants app."""
+    return (
+        Token.objects.unrevoked()
+        .filter(aidant=aidant, session_key=session_key)
+        .update(revoked_at=timezone.now())
+    )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from demo_rp import views
+
+app_name = "demo_rp"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("connexion", views.login, name="login"),
+    path("callback", views.callback, name="callback"),
+    path("deconnexion", views.logout, name="logout"),
+]

@@ -1,0 +1,8 @@
+from django.http import Http404
+
+
+def home(request):
+    raise Http404
+
+
+login = callback = logout = home

@@ -1,0 +1,45 @@
+"""id_token signing keys: the service keys of `audit.keys` (database, shared by
+every instance), ES256 by default and RS256 for clients that ask for it.
+
+Rotation (`manage.py rotate_keys`) makes a new key current; retired keys stay in
+the JWKS, so id_tokens signed before the rotation keep verifying until they expire.
+"""
+
+from typing import Any
+
+from audit import keys as service_keys
+
+ID_TOKEN_ALGS = ("ES256", "RS256")
+
+
+def sign_id_token(payload: dict[str, Any], *, alg: str = "ES256") -> str:
+    """A compact JWS (typ JWT) of `payload` with the current `alg` key's kid."""
+    if alg not in ID_TOKEN_ALGS:
+        raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
+    return service_keys.sign_jws(payload, alg=alg, headers={"typ": "JWT"})
+
+
+def jwks() -> dict[str, list[dict[str, Any]]]:
+    """The published keys that may sign id_tokens (current and retired)."""
+    published = service_keys.public_jwks()
+    return {"keys": [k for k in published["keys"] if k.get("alg") in ID_TOKEN_ALGS]}
+
+
+def verify_id_token(token: str) -> dict[str, Any]:
+    """Payload of an id_token this service signed (expired ones included).
+    Raises audit.keys.InvalidSignature."""
+    return service_keys.verify_jws(token, jwks())
+
+
+def ensure_keys() -> None:
+    """Create the current ES256 and RS256 keys if missing (first start)."""
+    for alg in ID_TOKEN_ALGS:
+        service_keys.current_key(alg)
+
+
+def rotate(alg: str = "ES256", *, actor: Any = None):
+    """Make a new current key for `alg` (SIGNING_KEY_ROTATED journaled by
+    audit.keys.rotate_key); the previous one stays published."""
+    if alg not in ID_TOKEN_ALGS:
+        raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
+    return service_keys.rotate_key(alg, actor=actor)

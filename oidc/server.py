@@ -1,0 +1,193 @@
+"""The authlib authorization server: built once per process by `get_server()`
+(settings are read when requests run, so the pytest `settings` fixture works)."""
+
+import base64
+import binascii
+import functools
+from urllib.parse import unquote
+
+from authlib.integrations.django_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    UnsupportedResponseTypeError,
+)
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from django.conf import settings
+
+from audit.keys import InvalidSignature
+from oidc import keys, services
+from oidc.grants import (
+    RelaisAuthorizationCodeGrant,
+    RelaisOpenIDCode,
+    S256CodeChallenge,
+    issuer,
+)
+from oidc.models import Client, Token, new_secret, sha256_hex
+
+MAX_CLIENT_ID_LENGTH = 64
+
+
+def _basic_credentials(headers) -> tuple[str | None, str | None]:
+    """HTTP Basic credentials, or (None, None) when absent or undecodable
+    (authlib's parser raises on bytes that are not UTF-8)."""
+    auth = headers.get("Authorization") or ""
+    kind, _, value = auth.partition(" ")
+    if kind.lower() != "basic" or not value:
+        return None, None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None, None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return None, None
+    return unquote(client_id), unquote(secret)
+
+
+def authenticate_client_secret_basic(query_client, request):
+    """RFC 6749 §2.3.1 with a constant-time secret check."""
+    client_id, secret = _basic_credentials(request.headers)
+    if not client_id or not secret:
+        return None
+    client = query_client(client_id)
+    if client is None:
+        raise InvalidClientError(status_code=401, description="Unknown client.")
+    return client if client.check_client_secret(secret) else None
+
+
+def authenticate_client_secret_post(query_client, request):
+    client_id = request.form.get("client_id")
+    secret = request.form.get("client_secret")
+    if not client_id or not secret:
+        return None
+    client = query_client(client_id)
+    if client is None:
+        raise InvalidClientError(status_code=401, description="Unknown client.")
+    return client if client.check_client_secret(secret) else None
+
+
+class RelaisAuthorizationServer(AuthorizationServer):
+    def __init__(self) -> None:
+        super().__init__(Client, Token)
+
+    def query_client(self, client_id):
+        """An active client, or None (also for absurd identifiers)."""
+        if (
+            not isinstance(client_id, str)
+            or not client_id
+            or len(client_id) > MAX_CLIENT_ID_LENGTH
+            or "\x00" in client_id
+        ):
+            return None
+        return Client.objects.active().filter(client_id=client_id).first()
+
+    def save_token(self, token, request):
+        """Store the token's hash; TOKEN_ISSUED journaled by the service."""
+        return services.issue_token(
+            raw_token=token["access_token"],
+            code=request.authorization_code,
+            scope=token.get("scope") or "",
+        )
+
+    def get_authorization_grant(self, request):
+        """Our one grant; any other response_type is refused without echoing
+        it into a description (authlib's message breaks on odd characters)."""
+        if request.payload.response_type == "code":
+            return super().get_authorization_grant(request)
+        redirect_uri = None
+        client = self.query_client(request.payload.client_id)
+        requested = request.payload.redirect_uri
+        if client is not None and requested and client.check_redirect_uri(requested):
+            redirect_uri = requested
+        raise UnsupportedResponseTypeError(
+            "code", description="Only 'code' is supported.", redirect_uri=redirect_uri
+        )
+
+
+def generate_bearer_token(
+    grant_type, client, user=None, scope=None, expires_in=None, **kwargs
+):
+    return {
+        "token_type": "Bearer",
+        "access_token": new_secret(),
+        "expires_in": settings.OIDC_TOKEN_TTL_SECONDS,
+        "scope": scope or "",
+    }
+
+
+class RelaisRevocationEndpoint(RevocationEndpoint):
+    """RFC 7009: a client revokes its own access tokens."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def check_params(self, request, client) -> None:
+        if not request.form.get("token"):
+            raise InvalidRequestError("Missing 'token'.")
+        # RFC 7009 §2.1: an unknown hint is not an error for us, we search anyway.
+
+    def authenticate_token(self, request, client):
+        """Another client's token, or an unknown one, is silently ignored
+        (§2.2: the response is 200 either way)."""
+        self.check_params(request, client)
+        return self.query_token(request.form["token"], None, client)
+
+    def query_token(self, token_string, token_type_hint, client=None):
+        if len(token_string) > 256:
+            return None
+        token = (
+            Token.objects.select_related(
+                "aidant", "usager", "autorisation__mandat", "autorisation__structure"
+            )
+            .filter(access_token_hash=sha256_hex(token_string))
+            .first()
+        )
+        if token is None or (client is not None and not token.check_client(client)):
+            return None
+        return token
+
+    def revoke_token(self, token, request) -> None:
+        services.revoke_token(token=token, client=request.client, reason="rfc7009")
+
+
+class RelaisEndSessionEndpoint(EndSessionEndpoint):
+    """RP-initiated logout: the id_token_hint must verify against our keys and
+    name this issuer; only registered post-logout URIs are redirected to."""
+
+    def _validate_id_token_hint(self, id_token_hint: str) -> dict:
+        try:
+            claims = keys.verify_id_token(id_token_hint)
+        except InvalidSignature:
+            raise InvalidRequestError("Invalid 'id_token_hint'.") from None
+        if claims.get("iss") != issuer() or not isinstance(claims.get("aud"), str):
+            raise InvalidRequestError("Invalid 'id_token_hint'.")
+        return claims
+
+    def get_server_jwks(self):
+        return keys.jwks()
+
+    def end_session(self, end_session_request) -> None:
+        claims = end_session_request.id_token_claims or {}
+        client = end_session_request.client
+        if client is not None and claims.get("sid"):
+            services.end_session(sid=claims["sid"], client=client)
+
+
+@functools.cache
+def get_server() -> RelaisAuthorizationServer:
+    server = RelaisAuthorizationServer()
+    server.register_token_generator("default", generate_bearer_token)
+    server.register_client_auth_method(
+        "client_secret_basic", authenticate_client_secret_basic
+    )
+    server.register_client_auth_method(
+        "client_secret_post", authenticate_client_secret_post
+    )
+    server.register_grant(
+        RelaisAuthorizationCodeGrant, [S256CodeChallenge(), RelaisOpenIDCode()]
+    )
+    server.register_endpoint(RelaisRevocationEndpoint)
+    server.register_endpoint(RelaisEndSessionEndpoint)
+    return server

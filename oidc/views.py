@@ -1,0 +1,315 @@
+"""Thin views around the authlib server (`oidc.server`) and the services."""
+
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from aidants.decorators import verified_aidant_required
+from aidants.demarches import Demarche, describe
+from aidants.middleware import LOGIN_AT_KEY
+from aidants.services.login import logout_aidant
+from mandats.models import Autorisation, Usager
+from oidc import access, claims, keys, services
+from oidc.discovery import discovery_document
+from oidc.server import get_server
+
+# OAuth parameters carried from one step of the aidant's pick to the next.
+CARRIED = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "acr_values",
+    "claims",
+)
+PAGE_SIZE = 20
+
+
+def _carried(request) -> list[tuple[str, str]]:
+    data = request.POST if request.method == "POST" else request.GET
+    return [(name, data[name]) for name in CARRIED if name in data]
+
+
+def _error_page(request, error: OAuth2Error, status: int = 400):
+    return render(
+        request,
+        "oidc/error.html",
+        {"error": error.error, "description": error.get_error_description()},
+        status=status,
+    )
+
+
+def _authorize_error(request, error: OAuth2Error):
+    if error.redirect_uri:
+        return get_server().handle_error_response(None, error)
+    return _error_page(request, error)
+
+
+def _auth_time(request) -> datetime:
+    login_at = request.session.get(LOGIN_AT_KEY)
+    if isinstance(login_at, int):
+        return datetime.fromtimestamp(login_at, tz=UTC)
+    return request.user.last_login or timezone.now()
+
+
+def _needs_fresh_login(request) -> bool:
+    if "login" in (request.GET.get("prompt") or "").split():
+        return True
+    max_age = request.GET.get("max_age") or ""
+    if request.user.is_authenticated and max_age.isdigit() and len(max_age) < 10:
+        age = (timezone.now() - _auth_time(request)).total_seconds()
+        return age > int(max_age)
+    return False
+
+
+def _fresh_login(request):
+    """OIDC Core §3.1.2.1 prompt=login / max_age: log out, then log in again and
+    come back to the same request (without the parameter that forced it)."""
+    if request.user.is_authenticated:
+        logout_aidant(request=request, reason="prompt_login")
+    back = f"{reverse('oidc:authorize')}?{urlencode(_carried(request))}"
+    return redirect(f"{reverse('aidants:login')}?{urlencode({'next': back})}")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def authorize(request):
+    server = get_server()
+    try:
+        grant = server.get_consent_grant(request, end_user=None)
+    except OAuth2Error as error:
+        return _authorize_error(request, error)
+    if request.method == "GET" and _needs_fresh_login(request):
+        return _fresh_login(request)
+    return _aidant_step(request, grant=grant)
+
+
+@verified_aidant_required
+def _aidant_step(request, *, grant):
+    structure = request.user.current_structure
+    offered = [c for c in grant.offered_demarches() if c in structure.demarches()]
+    usagers = Usager.objects.with_live_autorisations(structure, offered)
+    if request.method == "POST":
+        return _approve(request, grant=grant, usagers=usagers, offered=offered)
+    picked = _usager_param(request.GET.get("relais_usager"), usagers)
+    if picked is not None:
+        return _demarche_page(request, grant, picked, offered)
+    query = (request.GET.get("relais_q") or "")[:100]
+    page = Paginator(usagers.search(query), PAGE_SIZE).get_page(
+        request.GET.get("relais_page")
+    )
+    carried = _carried(request)
+    return render(
+        request,
+        "oidc/select_usager.html",
+        {
+            "client": grant.client,
+            "page": page,
+            "query": query,
+            "carried": carried,
+            "base_query": urlencode(carried),
+            "demarches": [(code, Demarche(code).label) for code in offered],
+        },
+    )
+
+
+def _usager_param(value, usagers):
+    if not value:
+        return None
+    try:
+        key = uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+    usager = usagers.filter(uuid=key).first()
+    if usager is None:
+        raise Http404
+    return usager
+
+
+def _live_demarches(structure, usager, offered) -> list[str]:
+    live = set(
+        Autorisation.objects.live()
+        .for_structure(structure)
+        .filter(usager=usager, demarche__in=offered)
+        .values_list("demarche", flat=True)
+    )
+    return [code for code in offered if code in live]
+
+
+def _demarche_page(request, grant, usager, offered):
+    demarches = _live_demarches(request.user.current_structure, usager, offered)
+    return render(
+        request,
+        "oidc/select_demarche.html",
+        {
+            "client": grant.client,
+            "usager": usager,
+            "carried": _carried(request),
+            "base_query": urlencode(_carried(request)),
+            "demarches": [
+                (code, Demarche(code).label, describe(code)) for code in demarches
+            ],
+        },
+    )
+
+
+def _approve(request, *, grant, usagers, offered):
+    usager = _usager_param(request.POST.get("relais_usager"), usagers)
+    demarche = request.POST.get("relais_demarche")
+    if usager is None or demarche not in offered:
+        return render(
+            request,
+            "oidc/error.html",
+            {"message": _("Choisissez une personne et une démarche proposées.")},
+            status=400,
+        )
+    client = grant.client
+    structure = request.user.current_structure
+    with transaction.atomic():
+        decision = services.use_mandat(
+            aidant=request.user,
+            usager=usager,
+            demarche=demarche,
+            structure=structure,
+            client=client,
+            session_verified=request.user.is_verified(),
+            request=request,
+        )
+        if not decision.allowed:
+            return _denied(request, grant, decision)
+        grant.request.relais_context = services.AuthorizationContext(
+            aidant=request.user,
+            usager=usager,
+            structure=structure,
+            autorisation=decision.autorisation,
+            demarche=demarche,
+            session_key=request.session.session_key or "",
+            auth_time=_auth_time(request),
+            claims={"rep_scope": [demarche]},
+        )
+        return get_server().create_authorization_response(
+            request, grant_user=request.user, grant=grant
+        )
+
+
+def _denied(request, grant, decision):
+    params = [("error", "access_denied")]
+    if grant.request.payload.state:
+        params.append(("state", grant.request.payload.state))
+    return render(
+        request,
+        "oidc/denied.html",
+        {
+            "client": grant.client,
+            "message": decision.message,
+            "return_url": add_params_to_uri(grant.redirect_uri, params),
+        },
+        status=403,
+    )
+
+
+@csrf_exempt
+@sensitive_post_parameters()
+@never_cache
+def token(request):
+    # One transaction: the code row stays locked from lookup to consumption, so
+    # a concurrent replay waits and then revokes what this request issued.
+    with transaction.atomic():
+        return get_server().create_token_response(request)
+
+
+def _bearer(request) -> str | None:
+    header = request.headers.get("Authorization") or ""
+    kind, _, value = header.partition(" ")
+    if kind.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _unauthorized(error: str = "", description: str = "") -> HttpResponse:
+    challenge = 'Bearer realm="Relais"'
+    if error:
+        challenge += f', error="{error}", error_description="{description}"'
+    body = {"error": error or "invalid_token"}
+    if description:
+        body["error_description"] = description
+    response = JsonResponse(body, status=401)
+    response["WWW-Authenticate"] = challenge
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def userinfo(request):
+    raw = _bearer(request)
+    if raw is None:
+        return _unauthorized()
+    check = access.check_access_token(raw)
+    if not check.ok:
+        return _unauthorized(check.error, check.description)
+    services.serve_userinfo(token=check.token, request=request)
+    response = JsonResponse(claims.userinfo_claims(check.token))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+@sensitive_post_parameters()
+@never_cache
+def revocation(request):
+    with transaction.atomic():
+        return get_server().create_endpoint_response("revocation", request)
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def end_session(request):
+    server = get_server()
+    try:
+        validated = server.validate_endpoint_request("end_session", request)
+    except OAuth2Error as error:
+        return _error_page(request, error)
+    with transaction.atomic():
+        response = server.create_endpoint_response("end_session", validated)
+    if response is not None:
+        return response
+    return render(request, "oidc/logged_out.html", {"client": validated.client})
+
+
+@require_GET
+def discovery(request):
+    response = JsonResponse(discovery_document())
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def jwks(request):
+    response = JsonResponse(keys.jwks())
+    # Short: after a rotation, services pick the new key up within minutes (and
+    # refetch at once on an unknown kid).
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
