@@ -18,7 +18,7 @@ from mandats.access import Decision
 from mandats.models import Autorisation, Usager
 from mandats.services import authorize_use
 from oidc import access
-from oidc.models import AuthorizationCode, Client, Token, sha256_hex
+from oidc.models import AuthorizationCode, Client, Token, new_secret, sha256_hex
 
 
 @dataclass(frozen=True)
@@ -246,3 +246,20 @@ def revoke_session_tokens(*, aidant: Aidant, session_key: str) -> int:
         .filter(aidant=aidant, session_key=session_key)
         .update(revoked_at=timezone.now())
     )
+
+
+def register_client(*, client: Client, secret: str | None = None) -> str:
+    """Save a new online service with a fresh 256-bit secret (or `secret`, for
+    demo data). Returns the secret: it is shown once and only its hash is kept."""
+    secret = secret or new_secret()
+    client.set_secret(secret)
+    client.save()
+    return secret
+
+
+def reset_client_secret(*, client: Client) -> str:
+    """Replace the service's secret; the old one stops working at once."""
+    secret = new_secret()
+    client.set_secret(secret)
+    client.save(update_fields=["client_secret_hash"])
+    return secret
