@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Two workers on SQLite (one in-memory test database each); `make test PYTEST_ARGS=`
+# runs in a single process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint install clean
 
@@ -22,9 +25,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	DJANGO_SECRET_KEY=lint-only $(PY) manage.py makemigrations --check --dry-run
 
+# pytest exits 5 when it collects no test: make fails on it like on any failure.
 test: lint
-	$(VENV)/bin/pytest -n auto
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Migrates, loads the demo data, serves http://127.0.0.1:8000 (DJANGO_DEBUG=1).
 run: $(STAMP)
 	$(PY) -m scripts.run_dev
 

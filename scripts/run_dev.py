@@ -1,0 +1,119 @@
+"""`make run`: migrate, load the demo data, start the side processes and the
+development server on http://127.0.0.1:8000; Ctrl-C stops everything.
+
+Run as `.venv/bin/python -m scripts.run_dev` from the project folder.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("RELAIS_PORT", "8000"))
+URL = f"http://{HOST}:{PORT}"
+
+
+def say(message: str) -> None:
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def dev_environment() -> dict[str, str]:
+    """The environment of `make run`: DEBUG on, plain HTTP on loopback."""
+    env = dict(os.environ)
+    env.setdefault("DJANGO_DEBUG", "1")
+    # Authlib refuses http:// URLs unless told; acceptable on loopback only.
+    env.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    env.setdefault("RELAIS_SITE_URL", URL)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True
+    )
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    # Own process group: stopping it also stops its children (runserver's
+    # autoreloader child, for one).
+    return subprocess.Popen(  # noqa: S603 - fixed commands
+        args, cwd=BASE_DIR, env=env, start_new_session=True
+    )
+
+
+def start_sidecars(env: dict[str, str]) -> list[subprocess.Popen]:
+    """Start the processes that run beside the web server and return them; they
+    are stopped on exit. Hook for the local FranceConnect sandbox (oidc-provider-
+    mock on loopback): start it here with `spawn([...], env)` and set FC_ISSUER
+    etc. in `env` before the server starts. Nothing to start yet."""
+    return []
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_until_up(server: subprocess.Popen, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{URL}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    env = dev_environment()
+    # Explicit handlers: SIGINT may be ignored when started in the background.
+    signal.signal(signal.SIGINT, _terminate)
+    signal.signal(signal.SIGTERM, _terminate)
+    processes: list[subprocess.Popen] = []
+    try:
+        manage("migrate", "--noinput", env=env)
+        manage("seed_demo", env=env)
+        processes += start_sidecars(env)
+        server = spawn(
+            [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], env
+        )
+        processes.append(server)
+        if wait_until_up(server):
+            say(f"\nRelais est prêt : {URL}/  (administration : {URL}/admin/)")
+            say("Identifiants de démonstration ci-dessus. Ctrl-C pour arrêter.")
+        return server.wait()
+    except KeyboardInterrupt:
+        say("\nArrêt de Relais.")
+        return 0
+    except subprocess.CalledProcessError as error:
+        say(f"Échec de la commande : {' '.join(map(str, error.cmd))}")
+        return error.returncode or 1
+    finally:
+        stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
