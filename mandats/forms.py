@@ -1,0 +1,60 @@
+"""Wizard forms: they validate with French messages and never write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aidants.demarches import Demarche
+from aidants.models import Structure
+from mandats.models import Duration
+
+
+class MandatChoiceForm(forms.Form):
+    """Step 1: the démarches (only those the structure allows) and the duration."""
+
+    demarches = forms.MultipleChoiceField(
+        label=_("Démarches confiées"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choisissez au moins une démarche."),
+            "invalid_choice": _(
+                "Cette démarche n'est pas proposée par votre structure."
+            ),
+        },
+    )
+    duration_days = forms.TypedChoiceField(
+        label=_("Durée du mandat"),
+        choices=Duration.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez une durée."),
+            "invalid_choice": _("Cette durée n'est pas proposée."),
+        },
+    )
+
+    def __init__(self, *args, structure: Structure, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = structure.demarches()
+        self.fields["demarches"].choices = [
+            (code, Demarche(code).label) for code in allowed
+        ]
+
+
+class ConfirmForm(forms.Form):
+    """Final step: both people confirm, in person, after reading the attestation."""
+
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    confirm_usager = forms.BooleanField(
+        label=_(
+            "La personne a lu l'attestation de mandat et donne son accord "
+            "pour que les aidants de la structure agissent pour elle."
+        ),
+        error_messages={"required": _("L'accord de la personne est nécessaire.")},
+    )
+    confirm_aidant = forms.BooleanField(
+        label=_(
+            "Je confirme avoir présenté le mandat à la personne et recueilli "
+            "son accord en sa présence."
+        ),
+        error_messages={"required": _("Votre confirmation est nécessaire.")},
+    )
