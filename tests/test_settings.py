@@ -144,3 +144,15 @@ def test_plain_http_is_redirected_to_https(client, settings):
     assert response.url.startswith("https://")
     # Load balancers probe /healthz over plain HTTP.
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_database_url_selects_postgresql():
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    assert connection.pg_version >= 130000
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_encoding')")
+        assert cursor.fetchone()[0] == "UTF8"
