@@ -76,8 +76,8 @@ def _allowed_actions(user, hab: Habilitation) -> dict[str, bool]:
     }
 
 
-@require_http_methods(["GET"])
 @referent_required
+@require_http_methods(["GET"])
 def home(request):
     structure = request.user.current_structure
     habilitations = (
@@ -95,8 +95,8 @@ def home(request):
     )
 
 
-@require_http_methods(["GET"])
 @referent_required
+@require_http_methods(["GET"])
 def aidant_detail(request, habilitation_uuid):
     hab = _habilitation(request, habilitation_uuid)
     cards = (
@@ -179,32 +179,32 @@ def _confirm(request, habilitation_uuid, kind: str):
     return render(request, "aidants/referent/confirm.html", context)
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def habilitation_request(request, habilitation_uuid):
     return _confirm(request, habilitation_uuid, "request")
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def habilitation_suspend(request, habilitation_uuid):
     return _confirm(request, habilitation_uuid, "suspend")
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def habilitation_revoke(request, habilitation_uuid):
     return _confirm(request, habilitation_uuid, "revoke")
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def referent_designate(request, habilitation_uuid):
     return _confirm(request, habilitation_uuid, "designate")
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def invite(request):
     form = InviteAidantForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -227,8 +227,8 @@ def invite(request):
 
 
 @sensitive_post_parameters("seed")
-@GET_POST
 @referent_required
+@GET_POST
 def card_register(request, habilitation_uuid):
     hab = _habilitation(request, habilitation_uuid)
     if hab.status == HabilitationStatus.REVOKED:
@@ -258,8 +258,8 @@ def card_register(request, habilitation_uuid):
     )
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def card_unlink(request, card_uuid):
     cards = access.managed_cards(request.user, request.user.current_structure)
     card = get_object_or_404(
@@ -290,8 +290,8 @@ def card_unlink(request, card_uuid):
     )
 
 
-@GET_POST
 @referent_required
+@GET_POST
 def demarches(request):
     structure = request.user.current_structure
     if request.method == "POST":
