@@ -11,6 +11,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
+    OAuth2Error,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
@@ -131,10 +132,7 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         redirect_uri = super().validate_authorization_request()
         try:
             self._validate_relais_rules(data)
-        except InvalidRequestError as error:
-            error.redirect_uri = redirect_uri
-            raise
-        except InvalidScopeError as error:
+        except OAuth2Error as error:
             error.redirect_uri = redirect_uri
             raise
         return redirect_uri
