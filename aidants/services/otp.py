@@ -138,7 +138,7 @@ def devices_overview(aidant: Aidant) -> list[dict]:
                 "kind": "backup_codes",
                 "name": device.name,
                 "remaining": device.codes.count(),
-                "last_used_at": device.last_used_at,
+                "last_used_at": getattr(device, "last_used_at", None),
             }
         )
     return rows
