@@ -4,6 +4,7 @@ from aidants.views import account as account_views
 from aidants.views import auth as auth_views
 from aidants.views import home
 from aidants.views import invitation as invitation_views
+from aidants.views import journal as journal_views
 from aidants.views import referent as referent_views
 
 app_name = "aidants"
@@ -62,4 +63,11 @@ urlpatterns = [
         name="referent-card-unlink",
     ),
     path("invitation/<str:token>/", invitation_views.accept, name="invitation-accept"),
+    # Journal (aidants/views/journal.py): the structure's, and the aidant's own.
+    path("referent/journal/", journal_views.journal, name="journal"),
+    path(
+        "referent/journal/export/", journal_views.journal_export, name="journal-export"
+    ),
+    path("journal/", journal_views.my_journal, name="my-journal"),
+    path("journal/export/", journal_views.my_journal_export, name="my-journal-export"),
 ]

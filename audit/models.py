@@ -1,9 +1,53 @@
+from datetime import datetime
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, ActorType
 
 GENESIS_HASH = "0" * 64
+
+
+class JournalEntryQuerySet(models.QuerySet):
+    """Reads of the journal. Scoping comes first (`for_structure`, `for_actor`),
+    then `filtered`; newest first is up to the caller (`order_by("-seq")`)."""
+
+    def for_structure(self, structure_id: Any) -> "JournalEntryQuerySet":
+        """Entries recorded for one structure (by its journal id, a UUID)."""
+        return self.filter(structure_id=str(structure_id))
+
+    def for_actor(self, actor_id: Any) -> "JournalEntryQuerySet":
+        """Entries whose actor is this aidant, usager or staff member (journal id)."""
+        return self.filter(actor_id=str(actor_id))
+
+    def for_usager(self, usager_id: Any) -> "JournalEntryQuerySet":
+        """Entries about one usager (their journal id)."""
+        return self.filter(usager_id=str(usager_id))
+
+    def filtered(
+        self,
+        *,
+        actor_id: Any = None,
+        usager_id: Any = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> "JournalEntryQuerySet":
+        """Narrow by actor, usager, action and a [since, until) time range; None
+        or empty values do not filter."""
+        qs = self
+        if actor_id:
+            qs = qs.filter(actor_id=str(actor_id))
+        if usager_id:
+            qs = qs.filter(usager_id=str(usager_id))
+        if action:
+            qs = qs.filter(action=action)
+        if since is not None:
+            qs = qs.filter(created_at__gte=since)
+        if until is not None:
+            qs = qs.filter(created_at__lt=until)
+        return qs
 
 
 class JournalEntry(models.Model):
@@ -25,6 +69,8 @@ class JournalEntry(models.Model):
     details = models.JSONField(_("détails"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = JournalEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("entrée du journal")
