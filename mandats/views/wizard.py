@@ -181,6 +181,8 @@ def _recap_context(request, pending: dict, usager: Usager, form: ConfirmForm) ->
             )
         ],
         "renew": pending.get("renew"),
+        # Always the pending key, never a posted value echoed back.
+        "key": pending["key"],
     }
 
 

@@ -99,10 +99,13 @@ def test_happy_path_creates_a_signed_mandate(
 def test_both_confirmations_are_required(aidant_client, franceconnect):
     identify(aidant_client)
     key = confirm_key(aidant_client)
-    response = aidant_client.post(RECAP, {"key": key, "confirm_usager": "on"})
+    response = aidant_client.post(RECAP, {"key": "echo", "confirm_usager": "on"})
     assert response.status_code == 200
     assert "Votre confirmation est nécessaire" in response.content.decode()
+    assert f'name="key" value="{key}"' in response.content.decode()
     assert not Mandat.objects.exists()
+    assert confirm(aidant_client, key).status_code == 302
+    assert Mandat.objects.count() == 1
 
 
 def test_double_submit_creates_one_mandate(aidant_client, franceconnect):
