@@ -155,6 +155,7 @@ OTP_IDLE_TIMEOUT_SECONDS = 15 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "aidants.views.auth.csrf_failure"
 
 # django-otp: narrow drift window (tolerance 1 step), exponential throttling.
 OTP_TOTP_ISSUER = "Relais"

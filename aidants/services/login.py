@@ -229,6 +229,8 @@ def finish_login(*, request, device: Device) -> bool:
             details={"device": _device_kind(device)},
             request=request,
         )
+    # New session key on privilege change (second factor): no session fixation.
+    request.session.cycle_key()
     django_otp.login(request, device)
     mark_active(request)
     return True

@@ -49,6 +49,15 @@ def locked_out(request, original_response=None, credentials=None):
     )
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a French 403 page (expired form, cookies blocked)."""
+    message = _(
+        "Le formulaire a expiré ou les cookies sont bloqués par votre navigateur. "
+        "Rechargez la page et recommencez."
+    )
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache

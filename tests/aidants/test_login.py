@@ -186,6 +186,7 @@ def test_login_requires_csrf(aidant, db):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(LOGIN_URL, {"email": aidant.email, "password": PASSWORD})
     assert response.status_code == 403
+    assert "Le formulaire a expiré" in response.content.decode()
     assert "_auth_user_id" not in strict.session
 
 

@@ -236,3 +236,12 @@ def test_throttle_expires_with_time(password_client, aidant, frozen):
     frozen.shift(timedelta(seconds=2))
     password_client.post(OTP_URL, {"otp_token": totp_now(device)})
     assert is_verified(password_client)
+
+
+def test_session_key_changes_when_the_second_factor_is_verified(
+    password_client, aidant
+):
+    before = password_client.session.session_key
+    password_client.post(OTP_URL, {"otp_token": totp_now(device_of(aidant))})
+    assert is_verified(password_client)
+    assert password_client.session.session_key != before
