@@ -31,10 +31,20 @@ def last_seen(aidant: Aidant) -> datetime:
 
 
 def _warn(aidant: Aidant, *, now: datetime, suspend_on: datetime) -> None:
+    # The mail goes first, outside any transaction (no lock held during SMTP): if
+    # recording fails afterwards, the next run sends it again, which beats a
+    # warning recorded but never sent.
+    send_mail(
+        subject=_("Relais : votre compte sera bientôt suspendu"),
+        message=render_to_string(
+            "emails/inactivity_warning.txt",
+            {"aidant": aidant, "suspend_on": suspend_on, "url": settings.SITE_URL},
+        ),
+        from_email=None,
+        recipient_list=[aidant.email],
+    )
     with transaction.atomic():
-        locked = Aidant.objects.select_for_update().get(pk=aidant.pk)
-        locked.inactivity_warned_at = now
-        locked.save(update_fields=["inactivity_warned_at"])
+        Aidant.objects.filter(pk=aidant.pk).update(inactivity_warned_at=now)
         audit.record(
             audit.Action.INACTIVITY_WARNED,
             actor=None,
@@ -43,20 +53,6 @@ def _warn(aidant: Aidant, *, now: datetime, suspend_on: datetime) -> None:
                 "aidant": str(aidant.uuid),
                 "last_seen": last_seen(aidant).date().isoformat(),
             },
-        )
-        # Sent last, inside the transaction: a failed mail leaves nothing recorded.
-        send_mail(
-            subject=_("Relais : votre compte sera bientôt suspendu"),
-            message=render_to_string(
-                "emails/inactivity_warning.txt",
-                {
-                    "aidant": aidant,
-                    "suspend_on": suspend_on,
-                    "url": settings.SITE_URL,
-                },
-            ),
-            from_email=None,
-            recipient_list=[aidant.email],
         )
 
 

@@ -110,7 +110,10 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
         )
     except OSError as exc:  # smtplib.SMTPException is an OSError
         raise AidantsError(
-            _("Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus tard.")
+            _(
+                "Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus "
+                "tard : une nouvelle invitation remplacera celle-ci."
+            )
         ) from exc
 
 
@@ -129,7 +132,8 @@ def invite_aidant(
     replaces any earlier pending one; emails the link.
 
     Journals HABILITATION_REQUESTED (new membership) and AIDANT_INVITED; raises
-    NotAllowed, InvalidTransition (already a member) or AidantsError (email).
+    NotAllowed, InvalidTransition (already a member) or AidantsError (the mail
+    failed after the invitation was recorded).
     """
     if not access.can_manage_structure(by, structure):
         raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
@@ -170,8 +174,10 @@ def invite_aidant(
                 "invitation": str(invitation.uuid),
             },
         )
-        # Sent inside the transaction: if the mail fails, nothing is kept.
-        _send_invitation_email(invitation, raw_token)
+    # Sent after the commit: the journal head stays locked only for the writes,
+    # never for an SMTP round trip. A failed mail is reported; re-inviting
+    # replaces this invitation.
+    _send_invitation_email(invitation, raw_token)
     return invitation, raw_token
 
 

@@ -4,9 +4,6 @@ No login here: the link's token is the credential. State between the steps is ke
 in the session under the invitation's uuid; nothing is written on the account
 until the last step succeeds, and the token never reaches the logs."""
 
-import base64
-
-import segno
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.shortcuts import redirect, render
@@ -19,7 +16,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from aidants.exceptions import AidantsError
 from aidants.forms.referent import ConfirmForm, InvitationPasswordForm, OtpCodeForm
 from aidants.services import invitations as svc
-from aidants.services.otp import provisioning_uri, start_totp_enrolment
+from aidants.services.otp import (
+    provisioning_qr_data_uri,
+    secret_base32,
+    start_totp_enrolment,
+)
 
 
 def _session_key(invitation) -> str:
@@ -52,14 +53,6 @@ def _enrolment_device(request, invitation, state: dict) -> TOTPDevice:
     return device
 
 
-def _totp_context(device: TOTPDevice) -> dict:
-    uri = provisioning_uri(device)
-    return {
-        "qr_data_uri": segno.make(uri, error="m").svg_data_uri(scale=5),
-        "secret": base64.b32encode(device.bin_key).decode("ascii"),
-    }
-
-
 def _finish(request, invitation, state: dict, device, otp_token: str):
     ok = svc.accept_invitation(
         invitation=invitation,
@@ -79,35 +72,23 @@ def _finish(request, invitation, state: dict, device, otp_token: str):
     return ok
 
 
-@never_cache
-@sensitive_post_parameters("password1", "password2", "otp_token")
-@require_http_methods(["GET", "POST"])
-def accept(request, token):
-    try:
-        invitation = svc.invitation_for_token(token)
-    except svc.InvitationInvalid as exc:
-        return _invalid(request, exc)
-    aidant = invitation.aidant
-    key = _session_key(invitation)
-    state = dict(request.session.get(key, {}))
-    context = {"invitation": invitation, "aidant": aidant}
+def _password_step(request, invitation, state: dict, context: dict):
     posted = request.POST if request.method == "POST" else None
+    form = InvitationPasswordForm(posted, user=invitation.aidant)
+    if posted is not None and form.is_valid():
+        # Kept hashed in the session; applied only when every step is done.
+        state["password_hash"] = make_password(form.cleaned_data["password1"])
+        request.session[_session_key(invitation)] = state
+        return redirect(request.path)
+    context.update(step="password", form=form)
+    return render(request, "aidants/invitation/accept.html", context)
 
-    if svc.needs_password(aidant) and "password_hash" not in state:
-        form = InvitationPasswordForm(posted, user=aidant)
-        if posted is not None and form.is_valid():
-            # Kept hashed in the session; applied only when every step is done.
-            state["password_hash"] = make_password(form.cleaned_data["password1"])
-            request.session[key] = state
-            return redirect(request.path)
-        context.update(step="password", form=form)
-        return render(request, "aidants/invitation/accept.html", context)
 
-    device = (
-        _enrolment_device(request, invitation, state)
-        if svc.needs_totp(aidant)
-        else None
-    )
+def _final_step(request, invitation, state: dict, context: dict):
+    posted = request.POST if request.method == "POST" else None
+    device = None
+    if svc.needs_totp(invitation.aidant):
+        device = _enrolment_device(request, invitation, state)
     form = OtpCodeForm(posted) if device is not None else ConfirmForm(posted)
     if posted is not None and form.is_valid():
         otp_token = form.cleaned_data.get("otp_token", "").strip()
@@ -122,8 +103,27 @@ def accept(request, token):
                 return redirect("aidants:login")
             form.add_error("otp_token", _("Code incorrect. Réessayez."))
     if device is not None:
-        context.update(step="totp", **_totp_context(device))
+        context.update(
+            step="totp",
+            qr_data_uri=provisioning_qr_data_uri(device),
+            secret=secret_base32(device),
+        )
     else:
-        context.update(step="confirm")
+        context["step"] = "confirm"
     context["form"] = form
     return render(request, "aidants/invitation/accept.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2", "otp_token")
+@require_http_methods(["GET", "POST"])
+def accept(request, token):
+    try:
+        invitation = svc.invitation_for_token(token)
+    except svc.InvitationInvalid as exc:
+        return _invalid(request, exc)
+    state = dict(request.session.get(_session_key(invitation), {}))
+    context = {"invitation": invitation, "aidant": invitation.aidant}
+    if svc.needs_password(invitation.aidant) and "password_hash" not in state:
+        return _password_step(request, invitation, state, context)
+    return _final_step(request, invitation, state, context)

@@ -113,3 +113,15 @@ def test_suspended_or_requested_habilitations_are_not_touched(structure, now):
     run()
     assert status(aidant) == HabilitationStatus.REQUESTED
     assert JournalEntry.objects.count() == count
+
+
+def test_unreachable_mail_server_leaves_the_aidant_to_retry(aidant, now, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    aidant.last_login = now - timedelta(days=settings.INACTIVITY_WARN_DAYS + 1)
+    aidant.save()
+    count = JournalEntry.objects.count()
+    assert "1 avertissement(s) en échec" in run()
+    aidant.refresh_from_db()
+    assert aidant.inactivity_warned_at is None
+    assert JournalEntry.objects.count() == count
