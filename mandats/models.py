@@ -242,6 +242,10 @@ class Mandat(models.Model):
     )
     revoked_by_id = models.CharField(_("révoqué par"), max_length=64, blank=True)
     revocation_reason = models.TextField(_("motif de révocation"), blank=True)
+    # Set by mandats.reminders.send_expiry_reminders: one reminder per mandate.
+    reminder_sent_at = models.DateTimeField(
+        _("rappel d'expiration envoyé le"), null=True, blank=True, editable=False
+    )
 
     objects = MandatQuerySet.as_manager()
 
