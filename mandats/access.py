@@ -125,3 +125,22 @@ def can_act(
     if elsewhere.exists():
         return _deny(NOT_IN_STRUCTURE)
     return _deny(NO_MANDAT)
+
+
+def can_revoke(
+    *,
+    mandat: Mandat,
+    autorisation: Autorisation | None = None,
+    at: datetime | None = None,
+) -> Decision:
+    """Whether `mandat` (or its `autorisation`) can still be revoked: only while
+    live. Who may revoke is settled before, by the scoped querysets (the holding
+    structure's verified aidants, or the usager in their own space)."""
+    at = at or timezone.now()
+    if mandat.revoked_at is not None:
+        return _deny(MANDAT_REVOKED)
+    if autorisation is not None and autorisation.revoked_at is not None:
+        return _deny(AUTORISATION_REVOKED)
+    if mandat.is_expired(at):
+        return _deny(MANDAT_EXPIRED)
+    return Decision(allowed=True, reason=OK, autorisation=autorisation)
