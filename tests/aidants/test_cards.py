@@ -137,6 +137,8 @@ def test_unlink_asks_then_deletes_the_device_and_keeps_the_card(
     assert not TOTPDevice.objects.filter(pk=device_pk).exists()
     entry = assert_journaled(Action.OTP_DEVICE_REMOVED, actor_id=str(referent.uuid))
     assert entry.details["reason"] == "lost"
+    detail = referent_client.get(response["Location"]).content.decode()
+    assert "Dissociée le" in detail and "carte perdue" in detail
     # An unlinked card cannot be unlinked again (its page is gone).
     assert referent_client.get(url).status_code == 404
 
