@@ -1,4 +1,5 @@
 import base64
+import logging
 import re
 from datetime import timedelta
 
@@ -271,3 +272,13 @@ def test_unreachable_mail_server_is_reported_in_french(referent_client, settings
     response = referent_client.post(reverse("aidants:referent-invite"), NEW)
     assert response.status_code == 200
     assert "pas pu être envoyé" in response.content.decode()
+
+
+def test_the_token_never_reaches_the_logs(client, invited, caplog):
+    _, token = invited
+    with caplog.at_level(logging.DEBUG):
+        client.get(accept_url(token))
+        client.get(accept_url(token + "x"))  # unknown: a 404 page
+        _complete(client, token)
+        client.get(accept_url(token))  # used: a 410 page
+    assert token not in caplog.text
