@@ -15,6 +15,7 @@ from mandats import access
 from mandats.access import Decision
 from mandats.exceptions import AlreadyRevoked, InvalidMandat, NotAllowed
 from mandats.models import Autorisation, Duration, Mandat, RevokedBy, Usager
+from mandats.signing import sign_mandat
 
 REASON_REPLACED = "remplacée"
 
@@ -345,8 +346,6 @@ def create_mandat(
     `creation_key` makes it idempotent: a second call with the same key returns
     the first mandate. Raises NotAllowed or InvalidMandat, changing nothing.
     """
-    from mandats.signing import sign_mandat
-
     codes = _validate_grant(
         aidant=aidant,
         structure=structure,
@@ -412,7 +411,10 @@ def create_mandat(
             existing = Mandat.objects.filter(creation_key=creation_key).first()
             if existing is not None:
                 return existing
-        raise
+        # Another grant for the same usager and démarche committed meanwhile.
+        raise InvalidMandat(
+            _("Un autre mandat vient d'être créé pour cette personne. Recommencez.")
+        ) from None
     return mandat
 
 
