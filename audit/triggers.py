@@ -1,6 +1,6 @@
 """Database triggers that make the journal append-only (SQLite and PostgreSQL).
 
-Installed by migration 0004 and re-ensured after every `migrate` / `flush`
+Installed by migration 0005 and re-ensured after every `migrate` / `flush`
 (post_migrate), so that a flushed test database gets them back. They stop the
 application and casual operators; tampering by someone who can drop a trigger is
 what the hash chain and the signed checkpoints detect.
@@ -86,7 +86,15 @@ def drop_triggers(connection: Any) -> None:
 
 
 def ensure_triggers(sender: Any = None, *, using: str = "default", **kwargs) -> None:
-    """post_migrate receiver: (re)install the triggers on database `using`."""
+    """post_migrate receiver: (re)install the triggers on database `using`, and the
+    head row (a `flush` empties every table, the head's included)."""
     from django.db import connections
 
-    install_triggers(connections[using])
+    from audit.models import GENESIS_HASH, JournalHead
+
+    connection = connections[using]
+    install_triggers(connection)
+    if "audit_journalhead" in connection.introspection.table_names():
+        JournalHead.objects.using(using).get_or_create(
+            pk=1, defaults={"seq": 0, "entry_hash": GENESIS_HASH}
+        )
