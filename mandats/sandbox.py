@@ -100,6 +100,16 @@ def sandbox_command(
     return command
 
 
+def dev_sidecar(env: dict[str, str], port: int = DEFAULT_PORT) -> list[str] | None:
+    """For `make run`: the sandbox command line, after pointing FC_ISSUER in
+    `env` at it; None when FC_ISSUER already names another provider (the real
+    FranceConnect), which then needs no local process."""
+    issuer = f"http://127.0.0.1:{port}"
+    if env.setdefault("FC_ISSUER", issuer).rstrip("/") != issuer:
+        return None
+    return sandbox_command(port)
+
+
 if __name__ == "__main__":  # pragma: no cover - manual use
     import os
 

@@ -138,3 +138,16 @@ def test_sandbox_serves_discovery(fc_sandbox):
         f"{fc_sandbox.issuer}/.well-known/openid-configuration", timeout=5
     ).json()
     assert metadata["issuer"] == fc_sandbox.issuer
+
+
+def test_dev_sidecar_starts_the_sandbox_only_when_no_provider_is_set():
+    from mandats.sandbox import dev_sidecar
+
+    env = {}
+    command = dev_sidecar(env, port=9400)
+    assert env["FC_ISSUER"] == "http://127.0.0.1:9400"
+    assert command[1:3] == ["-m", "oidc_provider_mock"]
+    assert command.count("--user-claims") == 4
+    assert (
+        dev_sidecar({"FC_ISSUER": "https://fcp.integ01.dev-franceconnect.fr"}) is None
+    )
