@@ -23,17 +23,22 @@ class Command(BaseCommand):
         if from_seq < 1:
             raise CommandError("--from doit être un entier supérieur ou égal à 1.")
         report = verify_journal(from_seq=from_seq)
+        entries = "entrée vérifiée" if report.checked < 2 else "entrées vérifiées"
+        points = "point de contrôle" if report.checkpoints < 2 else "points de contrôle"
         summary = (
-            f"{report.checked} entrées vérifiées, {report.checkpoints} points de "
-            f"contrôle, en {report.elapsed:.2f} s."
+            f"{report.checked} {entries}, {report.checkpoints} {points}, "
+            f"en {report.elapsed:.2f} s."
         )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"Journal intact : {summary}"))
             return
         self.stdout.write(summary)
         problem = report.problem
-        where = f"entrée n°{problem.seq}" if problem.seq is not None else "journal"
+        named = f"entrée n°{problem.seq}"
+        where = "" if problem.seq is None or named in problem.message else named
         raise CommandError(
-            f"Journal altéré. Première anomalie : {where} — {problem.message}",
+            "Journal altéré. Première anomalie : "
+            + (f"{where} — " if where else "")
+            + problem.message,
             returncode=1,
         )
