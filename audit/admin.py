@@ -59,3 +59,15 @@ class ServiceKeyAdmin(ReadOnlyAdmin):
     # Never display the private key.
     fields = ("kid", "alg", "active", "created_at", "retired_at", "public_jwk")
     readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a retired key unpublishes it: what it signed stops verifying.
+        # The current key is never deleted here (rotate first).
+        if obj is not None and obj.active:
+            return False
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # would not check `active` per key
+        return actions

@@ -98,3 +98,28 @@ def test_concurrent_writers_on_sqlite_file(tmp_path):
     assert summary["seqs"] == list(range(1, THREADS * PER_THREAD + 1))
     assert summary["links_ok"] and summary["verify_ok"]
     assert summary["checked"] == THREADS * PER_THREAD
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_use_creates_one_key():
+    from audit.keys import current_key
+    from audit.models import ServiceKey
+
+    barrier = threading.Barrier(THREADS)
+    kids: list[str] = []
+
+    def first_use() -> None:
+        try:
+            barrier.wait()
+            kids.append(current_key("ES256").kid)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=first_use) for _ in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(kids) == THREADS and len(set(kids)) == 1
+    assert ServiceKey.objects.count() == 1

@@ -106,3 +106,18 @@ def test_admin_is_read_only(staff_client, entry):
     delete_url = reverse("admin:audit_journalentry_delete", args=[entry.pk])
     assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert JournalEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_only_retired_keys_can_be_deleted_in_the_admin(staff_client):
+    from audit.keys import current_key, rotate_key
+    from audit.models import ServiceKey
+
+    old = current_key()
+    new = rotate_key()
+    active_url = reverse("admin:audit_servicekey_delete", args=[new.pk])
+    assert staff_client.post(active_url, {"post": "yes"}).status_code == 403
+    change = staff_client.get(reverse("admin:audit_servicekey_change", args=[old.pk]))
+    assert b"BEGIN PRIVATE KEY" not in change.content
+    retired_url = reverse("admin:audit_servicekey_delete", args=[old.pk])
+    assert staff_client.post(retired_url, {"post": "yes"}).status_code == 302
+    assert list(ServiceKey.objects.all()) == [new]
