@@ -1,8 +1,219 @@
+"""A demo online service ("Mon espace CAF (démo)") that logs people in through
+Relais exactly as a real relying party would: discovery, PKCE S256, state,
+nonce, code exchange, id_token verification against the JWKS, userinfo.
+
+It talks to Relais over HTTP only (never imports the provider's code) and keeps
+its own state in a signed cookie, separate from the aidant's Relais session.
+Enabled only when settings.DEMO_SERVICE_ENABLED (RELAIS_DEMO_SERVICE=1).
+"""
+
+import hmac
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from django.conf import settings
+from django.core import signing
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from demo_rp import config
+
+COOKIE = "relais_demo_service"
+COOKIE_SALT = "demo_rp.state"
+COOKIE_PATH = "/demo-service/"
+TIMEOUT = 10
 
 
+class DemoLoginError(Exception):
+    pass
+
+
+def _require_enabled() -> None:
+    if not settings.DEMO_SERVICE_ENABLED:
+        raise Http404
+
+
+def _read_cookie(request) -> dict[str, Any]:
+    value = request.COOKIES.get(COOKIE, "")
+    try:
+        data = signing.loads(value, salt=COOKIE_SALT, max_age=3600)
+    except signing.BadSignature:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cookie(response, data: dict[str, Any]):
+    # URL-safe signed value: no cookie quoting surprises in any browser.
+    response.set_cookie(
+        COOKIE,
+        signing.dumps(data, salt=COOKIE_SALT, compress=True),
+        max_age=3600,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Lax",
+        secure=config.site_url().startswith("https://"),
+    )
+    return response
+
+
+def _metadata() -> dict[str, Any]:
+    url = f"{config.issuer()}/.well-known/openid-configuration"
+    response = requests.get(url, timeout=TIMEOUT)
+    response.raise_for_status()
+    return response.json()
+
+
+def _oauth_session(**kwargs) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=config.CLIENT_ID,
+        client_secret=config.CLIENT_SECRET,
+        scope=config.SCOPE,
+        redirect_uri=config.redirect_uri(),
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106
+        **kwargs,
+    )
+
+
+def _verify_id_token(
+    id_token: str, metadata: dict[str, Any], nonce: str
+) -> dict[str, Any]:
+    jwks = requests.get(metadata["jwks_uri"], timeout=TIMEOUT).json()
+    decoded = jwt.decode(
+        id_token, KeySet.import_key_set(jwks), algorithms=["ES256", "RS256"]
+    )
+    registry = jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": metadata["issuer"]},
+        aud={"essential": True, "value": config.CLIENT_ID},
+        nonce={"essential": True, "value": nonce},
+        exp={"essential": True},
+        sub={"essential": True},
+    )
+    registry.validate(decoded.claims)
+    return dict(decoded.claims)
+
+
+@require_GET
+@never_cache
 def home(request):
-    raise Http404
+    _require_enabled()
+    data = _read_cookie(request)
+    return render(
+        request,
+        "demo_rp/home.html",
+        {
+            "service_name": config.NAME,
+            "profile": data.get("userinfo"),
+            "id_claims": data.get("id_claims"),
+        },
+    )
 
 
-login = callback = logout = home
+@require_POST
+def login(request):
+    """Start the flow: PKCE verifier, state and nonce kept in a signed cookie."""
+    _require_enabled()
+    try:
+        metadata = _metadata()
+    except (requests.RequestException, ValueError):
+        return _failed(request, "Relais ne répond pas.")
+    verifier, nonce = generate_token(64), generate_token(32)
+    uri, state = _oauth_session().create_authorization_url(
+        metadata["authorization_endpoint"],
+        code_verifier=verifier,
+        nonce=nonce,
+        acr_values="eidas1",
+    )
+    pending = {"state": state, "nonce": nonce, "verifier": verifier}
+    return _write_cookie(redirect(uri), {"pending": pending})
+
+
+@require_GET
+@never_cache
+def callback(request):
+    """Back from Relais: check state, exchange the code, verify the id_token,
+    call userinfo."""
+    _require_enabled()
+    pending = _read_cookie(request).get("pending") or {}
+    state = request.GET.get("state", "")
+    if not pending or not hmac.compare_digest(str(pending.get("state")), state):
+        return _failed(request, "Réponse inattendue (état de session invalide).")
+    if request.GET.get("error"):
+        return _failed(request, f"Connexion refusée ({request.GET['error']}).")
+    try:
+        data = _finish_login(request.GET.get("code", ""), pending)
+    except (DemoLoginError, OAuth2Error, JoseError, requests.RequestException) as exc:
+        return _failed(request, f"La connexion a échoué : {exc}")
+    return _write_cookie(redirect("demo_rp:home"), data)
+
+
+def _finish_login(code: str, pending: dict[str, Any]) -> dict[str, Any]:
+    metadata = _metadata()
+    session = _oauth_session()
+    token = session.fetch_token(
+        metadata["token_endpoint"],
+        grant_type="authorization_code",
+        code=code,
+        code_verifier=pending["verifier"],
+    )
+    claims = _verify_id_token(token["id_token"], metadata, pending["nonce"])
+    response = session.get(metadata["userinfo_endpoint"], timeout=TIMEOUT)
+    if response.status_code != 200:
+        raise DemoLoginError(f"userinfo {response.status_code}")
+    userinfo = response.json()
+    if userinfo.get("sub") != claims["sub"]:
+        raise DemoLoginError("sub mismatch")
+    return {
+        "userinfo": userinfo,
+        "id_claims": {
+            k: claims.get(k) for k in ("acr", "auth_time", "mandat", "rep_scope")
+        },
+        "id_token": token["id_token"],
+    }
+
+
+@require_POST
+def logout(request):
+    """RP-initiated logout at Relais, back to the home page."""
+    _require_enabled()
+    id_token = _read_cookie(request).get("id_token")
+    target = reverse("demo_rp:home")
+    if id_token:
+        try:
+            endpoint = _metadata()["end_session_endpoint"]
+        except (requests.RequestException, ValueError, KeyError):
+            endpoint = None
+        if endpoint:
+            target = (
+                endpoint
+                + "?"
+                + urlencode(
+                    {
+                        "id_token_hint": id_token,
+                        "post_logout_redirect_uri": config.post_logout_redirect_uri(),
+                        "state": generate_token(16),
+                    }
+                )
+            )
+    response = redirect(target)
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    return response
+
+
+def _failed(request, message: str):
+    return render(
+        request,
+        "demo_rp/error.html",
+        {"service_name": config.NAME, "message": message},
+        status=400,
+    )
