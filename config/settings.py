@@ -48,8 +48,8 @@ SITE_URL = env_str("RELAIS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 OIDC_ISSUER = env_str("RELAIS_OIDC_ISSUER", "").rstrip("/")
 OIDC_CODE_TTL_SECONDS = 60
 OIDC_TOKEN_TTL_SECONDS = 600
-# The demo online service (/demo-service/): on under `make run`, off by default.
-DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", False)
+# Demo online service (/demo-service/): on with DEBUG (`make run`), off in prod.
+DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
