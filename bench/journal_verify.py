@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/journal_verify.py [--count 1000000] [--keep PATH]
 
-Builds a throwaway SQLite database (migrated), bulk-inserts a valid hash chain of
-`--count` entries plus a signed checkpoint, then times the verification. Nothing
-touches the project's own database.
+Builds a throwaway SQLite database (migrated), or uses the empty database given by
+`--database-url`, bulk-inserts a valid hash chain of `--count` entries plus a
+signed checkpoint, then times the verification. The project's own database is
+never touched.
 """
 
 import argparse
@@ -19,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _setup(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+def _setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -79,10 +80,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="keep the database at this path")
+    parser.add_argument(
+        "--database-url",
+        help="an EMPTY throwaway database instead (e.g. postgres://.../bench)",
+    )
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="relais-bench-")
     db_path = args.keep or Path(workdir) / "journal.sqlite3"
-    _setup(db_path)
+    _setup(args.database_url or f"sqlite:///{db_path}")
 
     from audit.checkpoints import create_checkpoint
     from audit.verify import verify_journal
