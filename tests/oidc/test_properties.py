@@ -1,0 +1,112 @@
+"""Property tests: whatever the parameters of authorize and token, the answer
+is a proper OAuth/OIDC error (a redirect to the registered URI, a 400 page or a
+400/401 JSON), never a 500, and nothing is issued."""
+
+import base64
+
+from django.test import Client as DjangoClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oidc.models import AuthorizationCode, Token
+from tests.oidc.conftest import REDIRECT_URI, SECRET, authorize_params
+
+text = st.text(max_size=300)
+maybe = st.one_of(st.none(), text, st.just(""))
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+AUTHORIZE_FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "claims",
+    "prompt",
+    "acr_values",
+    "max_age",
+)
+
+
+def _clean(value):
+    # The HTTP layer cannot carry NUL bytes in a query string; keep the rest.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+@SETTINGS
+@given(
+    overrides=st.dictionaries(st.sampled_from(AUTHORIZE_FIELDS), maybe, max_size=4),
+    duplicate=st.one_of(st.none(), st.sampled_from(AUTHORIZE_FIELDS)),
+)
+def test_authorize_never_fails_with_a_500(rp, overrides, duplicate):
+    params, _ = authorize_params(rp, **{k: _clean(v) for k, v in overrides.items()})
+    query = list(params.items())
+    if duplicate and duplicate in params:
+        query.append((duplicate, params[duplicate]))
+    response = DjangoClient().get("/oidc/authorize", query)
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 302:
+        location = response["Location"]
+        # Either an error for the registered URI, or the aidant's login page.
+        assert location.startswith(REDIRECT_URI + "?") or location.startswith(
+            "/connexion/"
+        ), location
+        if location.startswith(REDIRECT_URI):
+            assert "error=" in location
+    assert not AuthorizationCode.objects.exists()
+
+
+TOKEN_FIELDS = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "client_id",
+    "client_secret",
+)
+
+
+@SETTINGS
+@given(
+    fields=st.dictionaries(st.sampled_from(TOKEN_FIELDS), text, max_size=6),
+    auth=st.one_of(
+        st.none(),
+        text,
+        st.binary(max_size=60).map(lambda b: "Basic " + base64.b64encode(b).decode()),
+        st.just("valid"),
+    ),
+)
+def test_token_never_fails_with_a_500(rp, fields, auth):
+    data = {k: _clean(v) for k, v in fields.items()}
+    headers = {}
+    if auth == "valid":
+        raw = f"{rp.client_id}:{SECRET}".encode()
+        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(raw).decode()
+    elif auth:
+        headers["HTTP_AUTHORIZATION"] = _clean(auth).replace("\n", " ")
+    response = DjangoClient().post("/oidc/token", data, **headers)
+    assert response.status_code in (400, 401), response.status_code
+    assert response.json()["error"] in {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unsupported_grant_type",
+        "unauthorized_client",
+    }
+    assert not Token.objects.exists()
+
+
+@SETTINGS
+@given(token=text, method=st.sampled_from(["get", "post"]))
+def test_userinfo_never_fails_with_a_500(db, token, method):
+    header = "Bearer " + _clean(token).replace("\n", " ").replace("\r", " ")
+    response = getattr(DjangoClient(), method)(
+        "/oidc/userinfo", HTTP_AUTHORIZATION=header
+    )
+    assert response.status_code == 401
