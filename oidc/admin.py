@@ -3,6 +3,7 @@ in a message, and only its SHA-256 is kept."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -27,7 +28,7 @@ class UriListField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        validator = forms.URLField().clean
+        validator = URLValidator(schemes=["http", "https"])
         for uri in value:
             validator(uri)
             if "#" in uri:
