@@ -254,3 +254,16 @@ def test_other_aidant_of_structure_may_use_the_mandate(
 ):
     verified_client(client, referent)
     get_code(client, rp, usager_with_mandat)
+
+
+def test_max_age_older_than_the_login_forces_a_new_login(aidant_client, rp):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    params, _ = authorize_params(rp, max_age="60")
+    assert aidant_client.get("/oidc/authorize", params).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        response = aidant_client.get("/oidc/authorize", params)
+    assert urlsplit(response["Location"]).path == "/connexion/"
