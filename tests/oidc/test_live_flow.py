@@ -83,7 +83,8 @@ def test_authlib_client_completes_the_flow_and_revocation_reaches_it(
     uri, state = oauth.create_authorization_url(
         metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
     )
-    answer = _pick(_browser(aidant, live), uri, usager_with_mandat)
+    browser = _browser(aidant, live)
+    answer = _pick(browser, uri, usager_with_mandat)
     assert answer.status_code == 302
     token = oauth.fetch_token(
         metadata["token_endpoint"],
@@ -105,6 +106,8 @@ def test_authlib_client_completes_the_flow_and_revocation_reaches_it(
 
     revoke_mandat(mandat=usager_with_mandat.mandats.get(), by_type="usager", by_id="u")
     assert oauth.get(metadata["userinfo_endpoint"]).status_code == 401
+    browser.close()
+    oauth.close()
 
 
 def test_demo_service_logs_in_through_relais(live, aidant, usager_with_mandat):
@@ -138,6 +141,7 @@ def test_demo_service_logs_in_through_relais(live, aidant, usager_with_mandat):
     assert landing.status_code == 200, re.findall(r"<h1.*|<p>.*", landing.text)
     assert "Bienvenue Angela Claire Louise Dubois" in landing.text
     assert f"SIRET {aidant.current_structure.siret}" in landing.text
+    browser.close()
 
 
 def test_demo_service_is_off_by_default(client, settings):
