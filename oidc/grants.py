@@ -76,6 +76,15 @@ def requested_rep_scope(raw: str | None) -> list[str] | None:
     return [code for code in Demarche.values if code in wanted]
 
 
+def requested_claims(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The `claims` request parameter as validated JSON (kept with the code)."""
+    try:
+        value = json.loads(data.get("claims") or "null")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class S256CodeChallenge(CodeChallenge):
     """PKCE with S256 only, required from every client (RFC 7636, RFC 9700
     §2.1.1): authlib's default accepts "plain" and only enforces the verifier

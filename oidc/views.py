@@ -25,6 +25,7 @@ from aidants.services.login import logout_aidant
 from mandats.models import Autorisation, Usager
 from oidc import access, claims, keys, services
 from oidc.discovery import discovery_document
+from oidc.grants import requested_claims
 from oidc.server import get_server
 
 # OAuth parameters carried from one step of the aidant's pick to the next.
@@ -203,7 +204,10 @@ def _approve(request, *, grant, usagers, offered):
             demarche=demarche,
             session_key=request.session.session_key or "",
             auth_time=_auth_time(request),
-            claims={"rep_scope": [demarche]},
+            claims={
+                "rep_scope": [demarche],
+                "requested": requested_claims(grant.request.payload.data),
+            },
         )
         return get_server().create_authorization_response(
             request, grant_user=request.user, grant=grant

@@ -229,7 +229,9 @@ def test_claims_parameter_restricts_the_demarches(
     code, _, _ = get_code(
         aidant_client, rp, usager_with_mandat, "papiers", claims=claims
     )
-    assert AuthorizationCode.objects.get().demarche == "papiers"
+    stored = AuthorizationCode.objects.get()
+    assert stored.demarche == "papiers"
+    assert stored.claims["requested"]["id_token"]["rep_scope"]["values"] == ["papiers"]
 
 
 def test_prompt_login_logs_the_aidant_out_first(aidant_client, aidant, rp):
