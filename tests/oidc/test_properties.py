@@ -110,3 +110,28 @@ def test_userinfo_never_fails_with_a_500(db, token, method):
         "/oidc/userinfo", HTTP_AUTHORIZATION=header
     )
     assert response.status_code == 401
+
+
+@SETTINGS
+@given(
+    usager=st.one_of(st.none(), text, st.uuids().map(str)),
+    demarche=st.one_of(st.none(), text, st.sampled_from(["social", "papiers"])),
+    page=st.one_of(st.none(), text),
+)
+def test_the_aidants_pick_never_fails_with_a_500(
+    aidant, rp, usager_with_mandat, usager, demarche, page
+):
+    from tests.conftest import verified_client
+
+    browser = verified_client(DjangoClient(), aidant)
+    params, _ = authorize_params(rp)
+    extra = {"relais_usager": usager, "relais_page": page, "relais_q": page}
+    query = dict(params, **{k: _clean(v) for k, v in extra.items() if v is not None})
+    listing = browser.get("/oidc/authorize", query)
+    assert listing.status_code in (200, 404)
+    form = dict(params, relais_usager=_clean(usager or ""))
+    form["relais_demarche"] = _clean(demarche or "")
+    answer = browser.post("/oidc/authorize", form)
+    assert answer.status_code in (302, 400, 404)
+    if answer.status_code == 302:
+        assert answer["Location"].startswith(REDIRECT_URI + "?code=")
