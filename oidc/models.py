@@ -79,6 +79,7 @@ class SigningAlg(models.TextChoices):
 class AuthMethod(models.TextChoices):
     BASIC = "client_secret_basic", "client_secret_basic"
     POST = "client_secret_post", "client_secret_post"
+    PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt"
 
 
 class ClientQuerySet(models.QuerySet):
@@ -122,6 +123,8 @@ class Client(models.Model):
         choices=AuthMethod.choices,
         default=AuthMethod.BASIC,
     )
+    # Public keys (JWKS) of a client that authenticates with private_key_jwt.
+    jwks = models.JSONField(_("clés publiques (JWKS)"), default=dict, blank=True)
     active = models.BooleanField(_("actif"), default=True)
     # Key of the pairwise subject identifiers (OIDC Core §8.1): services cannot
     # correlate the people they see.
@@ -310,3 +313,21 @@ class Token(models.Model):
 
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class ClientAssertion(models.Model):
+    """A `jti` already used in a private_key_jwt assertion (RFC 7523 §3: an
+    assertion is single-use); kept until the assertion expires."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("assertion de client utilisée")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti"], name="oidc_jti_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.jti
