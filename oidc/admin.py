@@ -55,8 +55,21 @@ class ClientForm(forms.ModelForm):
             "allowed_demarches",
             "id_token_signed_response_alg",
             "token_endpoint_auth_method",
+            "jwks",
             "active",
         ]
+
+    def clean(self):
+        data = super().clean()
+        method = data.get("token_endpoint_auth_method")
+        jwks = data.get("jwks") or {}
+        if method == "private_key_jwt" and not (
+            isinstance(jwks, dict) and jwks.get("keys")
+        ):
+            self.add_error(
+                "jwks", _("private_key_jwt demande les clés publiques du service.")
+            )
+        return data
 
 
 @admin.register(Client)

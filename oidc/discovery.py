@@ -32,6 +32,7 @@ def discovery_document() -> dict[str, Any]:
         "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": list(AuthMethod.values),
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
         "revocation_endpoint_auth_methods_supported": list(AuthMethod.values),
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": ["eidas1"],

@@ -118,7 +118,11 @@ class S256CodeChallenge(CodeChallenge):
 
 
 class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ]
 
     @staticmethod
     def validate_authorization_redirect_uri(request, client: Client) -> str:

@@ -13,8 +13,12 @@ from authlib.oauth2.rfc6749.errors import (
     UnsupportedResponseTypeError,
 )
 from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
+from django.urls import reverse
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from audit.keys import InvalidSignature
 from oidc import keys, services
@@ -66,6 +70,31 @@ def authenticate_client_secret_post(query_client, request):
     if client is None:
         raise InvalidClientError(status_code=401, description="Unknown client.")
     return client if client.check_client_secret(secret) else None
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    """RFC 7523 client authentication with the client's registered public keys;
+    each assertion's `jti` is accepted once."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self) -> None:
+        super().__init__(validate_jti=True, leeway=30)
+
+    def get_audiences(self) -> list[str]:
+        return [issuer() + reverse("oidc:token"), issuer()]
+
+    def resolve_client_public_key(self, client: Client) -> KeySet:
+        try:
+            return KeySet.import_key_set(client.jwks or {"keys": []})
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise InvalidClientError(description="Unusable client keys.") from None
+
+    def validate_jti(self, claims, jti) -> bool:
+        """Journals nothing; records the jti (False when already used)."""
+        return services.record_client_assertion(
+            client_id=claims.get("sub"), jti=jti, exp=claims.get("exp")
+        )
 
 
 class RelaisAuthorizationServer(AuthorizationServer):
@@ -120,7 +149,11 @@ def generate_bearer_token(
 class RelaisRevocationEndpoint(RevocationEndpoint):
     """RFC 7009: a client revokes its own access tokens."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ]
     SUPPORTED_TOKEN_TYPES = ("access_token",)
 
     def check_params(self, request, client) -> None:
@@ -184,6 +217,9 @@ def get_server() -> RelaisAuthorizationServer:
     )
     server.register_client_auth_method(
         "client_secret_post", authenticate_client_secret_post
+    )
+    server.register_client_auth_method(
+        PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT()
     )
     server.register_grant(
         RelaisAuthorizationCodeGrant, [S256CodeChallenge(), RelaisOpenIDCode()]

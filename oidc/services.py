@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
@@ -18,7 +18,14 @@ from mandats.access import Decision
 from mandats.models import Autorisation, Usager
 from mandats.services import authorize_use
 from oidc import access
-from oidc.models import AuthorizationCode, Client, Token, new_secret, sha256_hex
+from oidc.models import (
+    AuthorizationCode,
+    Client,
+    ClientAssertion,
+    Token,
+    new_secret,
+    sha256_hex,
+)
 
 
 @dataclass(frozen=True)
@@ -263,3 +270,27 @@ def reset_client_secret(*, client: Client) -> str:
     client.set_secret(secret)
     client.save(update_fields=["client_secret_hash"])
     return secret
+
+
+def record_client_assertion(*, client_id: Any, jti: Any, exp: Any) -> bool:
+    """Remember a private_key_jwt assertion's `jti` until it expires; False when
+    this client already used it (replayed assertion). Not journaled: the token
+    it obtains is."""
+    client = Client.objects.filter(client_id=str(client_id)).first()
+    if client is None or not isinstance(jti, str) or not 0 < len(jti) <= 255:
+        return False
+    try:
+        expires_at = datetime.fromtimestamp(
+            int(exp), tz=timezone.get_current_timezone()
+        )
+    except (TypeError, ValueError, OverflowError, OSError):
+        return False
+    ClientAssertion.objects.filter(expires_at__lt=timezone.now()).delete()
+    try:
+        with transaction.atomic():
+            ClientAssertion.objects.create(
+                client=client, jti=jti, expires_at=expires_at
+            )
+    except IntegrityError:
+        return False
+    return True

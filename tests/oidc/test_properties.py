@@ -69,12 +69,40 @@ TOKEN_FIELDS = (
     "code_verifier",
     "client_id",
     "client_secret",
+    "client_assertion",
+)
+
+
+def _b64(value) -> str:
+    import json
+
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+jwt_like = st.builds(
+    lambda header, claims, sig: f"{_b64(header)}.{_b64(claims)}.{sig}",
+    st.fixed_dictionaries({"alg": st.sampled_from(["ES256", "HS256", "none", "x"])}),
+    st.dictionaries(
+        st.sampled_from(["iss", "sub", "aud", "exp", "jti", "iat"]), json_values
+    ),
+    st.text(alphabet="abcAB-_", max_size=20),
 )
 
 
 @SETTINGS
 @given(
-    fields=st.dictionaries(st.sampled_from(TOKEN_FIELDS), text, max_size=6),
+    fields=st.dictionaries(
+        st.sampled_from(TOKEN_FIELDS), st.one_of(text, jwt_like), max_size=6
+    ),
     auth=st.one_of(
         st.none(),
         text,
@@ -84,6 +112,10 @@ TOKEN_FIELDS = (
 )
 def test_token_never_fails_with_a_500(rp, fields, auth):
     data = {k: _clean(v) for k, v in fields.items()}
+    if "client_assertion" in data:
+        data["client_assertion_type"] = (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        )
     headers = {}
     if auth == "valid":
         raw = f"{rp.client_id}:{SECRET}".encode()
