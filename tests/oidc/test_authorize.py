@@ -1,4 +1,4 @@
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -269,3 +269,22 @@ def test_max_age_older_than_the_login_forces_a_new_login(aidant_client, rp):
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
         response = aidant_client.get("/oidc/authorize", params)
     assert urlsplit(response["Location"]).path == "/connexion/"
+
+
+def test_aidant_logs_in_with_password_and_otp_then_picks(
+    client, aidant, rp, usager_with_mandat
+):
+    from tests.factories import PASSWORD, totp_now
+
+    params, _ = authorize_params(rp)
+    to_login = client.get("/oidc/authorize", params)["Location"]
+    next_url = parse_qs(urlsplit(to_login).query)["next"][0]
+    to_otp = client.post(to_login, {"email": aidant.email, "password": PASSWORD})
+    assert to_otp.status_code == 302
+    device = aidant.totpdevice_set.get()
+    back = client.post(to_otp["Location"], {"otp_token": totp_now(device)})
+    assert back["Location"] == next_url
+    page = client.get(back["Location"])
+    assert page.status_code == 200
+    assert str(usager_with_mandat.uuid) in page.content.decode()
+    assert pick(client, params, usager_with_mandat).status_code == 302
