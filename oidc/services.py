@@ -294,3 +294,27 @@ def record_client_assertion(*, client_id: Any, jti: Any, exp: Any) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def purge_expired(*, older_than: timedelta = timedelta(days=1)) -> dict[str, int]:
+    """Delete codes, tokens and client assertions expired for `older_than`
+    (their hashes are useless by then; the journal keeps every use).
+    Journals DATA_PURGED with the counts when anything was deleted."""
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        counts = {
+            "tokens": Token.objects.filter(expires_at__lt=cutoff).delete()[0],
+            "codes": AuthorizationCode.objects.filter(expires_at__lt=cutoff).delete()[
+                0
+            ],
+            "assertions": ClientAssertion.objects.filter(
+                expires_at__lt=cutoff
+            ).delete()[0],
+        }
+        if any(counts.values()):
+            audit.record(
+                audit.Action.DATA_PURGED,
+                actor=None,
+                details={"scope": "oidc", **counts},
+            )
+    return counts

@@ -105,3 +105,21 @@ def test_authorize_pages_make_a_bounded_number_of_queries(
 
     with django_assert_max_num_queries(24):
         assert pick(aidant_client, params, usager_with_mandat).status_code == 302
+
+
+def test_purge_deletes_only_long_expired_codes_and_tokens(
+    aidant_client, rp, usager_with_mandat, tokens, assert_journaled
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from oidc.models import AuthorizationCode, Token
+
+    call_command("purge_oidc")
+    assert Token.objects.count() == 1
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        call_command("purge_oidc")
+    assert not Token.objects.exists() and not AuthorizationCode.objects.exists()
+    assert_journaled("data_purged")
