@@ -139,6 +139,9 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Authlib's checks, then ours: openid scope, bounded parameters, no
         `prompt=none` (picking a usager needs the aidant), `claims` syntax."""
         data = self.request.payload.data
+        if any("\x00" in str(value) for value in data.values()):
+            # PostgreSQL refuses NUL in text: stop here rather than fail later.
+            raise InvalidRequestError("Invalid characters in request.")
         for name in ("client_id", "redirect_uri"):
             if len(data.get(name) or "") > 2 * MAX_PARAM_LENGTH:
                 raise InvalidRequestError(f"'{name}' is too long.")

@@ -279,6 +279,8 @@ def record_client_assertion(*, client_id: Any, jti: Any, exp: Any) -> bool:
     client = Client.objects.filter(client_id=str(client_id)).first()
     if client is None or not isinstance(jti, str) or not 0 < len(jti) <= 255:
         return False
+    if "\x00" in jti:
+        return False
     try:
         expires_at = datetime.fromtimestamp(
             int(exp), tz=timezone.get_current_timezone()

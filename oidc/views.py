@@ -113,7 +113,7 @@ def _aidant_step(request, *, grant):
     picked = _usager_param(request.GET.get("relais_usager"), usagers)
     if picked is not None:
         return _demarche_page(request, grant, picked, offered)
-    query = (request.GET.get("relais_q") or "")[:100]
+    query = (request.GET.get("relais_q") or "")[:100].replace("\x00", "")
     page = Paginator(usagers.search(query), PAGE_SIZE).get_page(
         request.GET.get("relais_page")
     )

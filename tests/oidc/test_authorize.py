@@ -288,3 +288,10 @@ def test_aidant_logs_in_with_password_and_otp_then_picks(
     assert page.status_code == 200
     assert str(usager_with_mandat.uuid) in page.content.decode()
     assert pick(client, params, usager_with_mandat).status_code == 302
+
+
+def test_nul_characters_are_refused_before_any_lookup(client, rp):
+    params, _ = authorize_params(rp, nonce="a\x00b")
+    response = client.get("/oidc/authorize", params)
+    assert response.status_code == 400
+    assert "Demande de connexion invalide" in response.content.decode()
