@@ -180,6 +180,7 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return [code for code in served if code in wanted]
 
     def generate_authorization_code(self) -> str:
+        """256 random bits (only the SHA-256 is stored)."""
         return secrets.token_urlsafe(32)
 
     def save_authorization_code(self, code: str, request) -> AuthorizationCode:
@@ -199,6 +200,7 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return services.find_code_for_exchange(code=code, client=client)
 
     def delete_authorization_code(self, authorization_code) -> None:
+        """Mark the code used (kept, so that a replay is recognised)."""
         services.mark_code_used(authorization_code)
 
     def authenticate_user(self, authorization_code):
@@ -222,7 +224,8 @@ class RelaisOpenIDCode(OpenIDCode):
         ).exists()
 
     def generate_user_info(self, user, scope):
-        raise NotImplementedError  # claims come from the code, see encode_id_token
+        """Unused: the claims come from the code, see `encode_id_token`."""
+        raise NotImplementedError
 
     def encode_id_token(self, token: dict, request) -> str:
         """Build and sign the id_token for the code being exchanged."""

@@ -82,9 +82,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=30)
 
     def get_audiences(self) -> list[str]:
+        """RFC 7523 §3: the token endpoint (or the issuer) is the audience."""
         return [issuer() + reverse("oidc:token"), issuer()]
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
+        """The public keys registered for the client."""
         try:
             return KeySet.import_key_set(client.jwks or {"keys": []})
         except (JoseError, ValueError, TypeError, KeyError):
@@ -138,6 +140,7 @@ class RelaisAuthorizationServer(AuthorizationServer):
 def generate_bearer_token(
     grant_type, client, user=None, scope=None, expires_in=None, **kwargs
 ):
+    """A 10-minute bearer token of 256 random bits, no refresh token."""
     return {
         "token_type": "Bearer",
         "access_token": new_secret(),
@@ -157,6 +160,7 @@ class RelaisRevocationEndpoint(RevocationEndpoint):
     SUPPORTED_TOKEN_TYPES = ("access_token",)
 
     def check_params(self, request, client) -> None:
+        """A token is required; any hint is accepted."""
         if not request.form.get("token"):
             raise InvalidRequestError("Missing 'token'.")
         # RFC 7009 §2.1: an unknown hint is not an error for us, we search anyway.
@@ -168,6 +172,7 @@ class RelaisRevocationEndpoint(RevocationEndpoint):
         return self.query_token(request.form["token"], None, client)
 
     def query_token(self, token_string, token_type_hint, client=None):
+        """The client's own access token with this value, or None."""
         if len(token_string) > 256:
             return None
         token = (
@@ -182,6 +187,7 @@ class RelaisRevocationEndpoint(RevocationEndpoint):
         return token
 
     def revoke_token(self, token, request) -> None:
+        """Revoke it; TOKEN_REVOKED journaled by the service."""
         services.revoke_token(token=token, client=request.client, reason="rfc7009")
 
 
@@ -199,9 +205,11 @@ class RelaisEndSessionEndpoint(EndSessionEndpoint):
         return claims
 
     def get_server_jwks(self):
+        """The published id_token keys, retired ones included."""
         return keys.jwks()
 
     def end_session(self, end_session_request) -> None:
+        """Revoke the tokens of the login named by the id_token's `sid`."""
         claims = end_session_request.id_token_claims or {}
         client = end_session_request.client
         if client is not None and claims.get("sid"):

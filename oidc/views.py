@@ -8,7 +8,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -92,7 +92,7 @@ def _fresh_login(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def authorize(request):
+def authorize(request: HttpRequest) -> HttpResponse:
     server = get_server()
     try:
         grant = server.get_consent_grant(request, end_user=None)
@@ -233,7 +233,7 @@ def _denied(request, grant, decision):
 @csrf_exempt
 @sensitive_post_parameters()
 @never_cache
-def token(request):
+def token(request: HttpRequest) -> HttpResponse:
     # One transaction: the code row stays locked from lookup to consumption, so
     # a concurrent replay waits and then revokes what this request issued.
     with transaction.atomic():
@@ -264,7 +264,7 @@ def _unauthorized(error: str = "", description: str = "") -> HttpResponse:
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def userinfo(request):
+def userinfo(request: HttpRequest) -> HttpResponse:
     raw = _bearer(request)
     if raw is None:
         return _unauthorized()
@@ -280,7 +280,7 @@ def userinfo(request):
 @csrf_exempt
 @sensitive_post_parameters()
 @never_cache
-def revocation(request):
+def revocation(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         return get_server().create_endpoint_response("revocation", request)
 
@@ -288,7 +288,7 @@ def revocation(request):
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def end_session(request):
+def end_session(request: HttpRequest) -> HttpResponse:
     server = get_server()
     try:
         validated = server.validate_endpoint_request("end_session", request)
@@ -302,7 +302,7 @@ def end_session(request):
 
 
 @require_GET
-def discovery(request):
+def discovery(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(discovery_document())
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
@@ -310,7 +310,7 @@ def discovery(request):
 
 
 @require_GET
-def jwks(request):
+def jwks(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(keys.jwks())
     # Short: after a rotation, services pick the new key up within minutes (and
     # refetch at once on an unknown kid).
