@@ -20,6 +20,7 @@ from django.core import signing
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from joserfc import jwt
@@ -126,7 +127,7 @@ def login(request):
     try:
         metadata = _metadata()
     except (requests.RequestException, ValueError):
-        return _failed(request, "Relais ne répond pas.")
+        return _failed(request, _("Relais ne répond pas."))
     verifier, nonce = generate_token(64), generate_token(32)
     uri, state = _oauth_session().create_authorization_url(
         metadata["authorization_endpoint"],
@@ -147,13 +148,18 @@ def callback(request):
     pending = _read_cookie(request).get("pending") or {}
     state = request.GET.get("state", "")
     if not pending or not hmac.compare_digest(str(pending.get("state")), state):
-        return _failed(request, "Réponse inattendue (état de session invalide).")
+        return _failed(request, _("Réponse inattendue (état de session invalide)."))
     if request.GET.get("error"):
-        return _failed(request, f"Connexion refusée ({request.GET['error']}).")
+        return _failed(
+            request,
+            _("Connexion refusée (%(error)s).") % {"error": request.GET["error"][:64]},
+        )
     try:
         data = _finish_login(request.GET.get("code", ""), pending)
     except (DemoLoginError, OAuth2Error, JoseError, requests.RequestException) as exc:
-        return _failed(request, f"La connexion a échoué : {exc}")
+        return _failed(
+            request, _("La connexion a échoué : %(reason)s") % {"reason": exc}
+        )
     return _write_cookie(redirect("demo_rp:home"), data)
 
 
