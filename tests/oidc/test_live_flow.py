@@ -15,7 +15,7 @@ from joserfc.jwk import KeySet
 from demo_rp import config as demo_config
 from mandats.services import revoke_mandat
 from oidc import services
-from oidc.models import Client
+from oidc.models import Client, Token
 from tests.conftest import verified_client
 from tests.oidc.conftest import SECRET
 
@@ -141,7 +141,27 @@ def test_demo_service_logs_in_through_relais(live, aidant, usager_with_mandat):
     assert landing.status_code == 200, re.findall(r"<h1.*|<p>.*", landing.text)
     assert "Bienvenue Angela Claire Louise Dubois" in landing.text
     assert f"SIRET {aidant.current_structure.siret}" in landing.text
+
+    # Logout: RP-initiated, back to the demo home, the token is revoked.
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', landing.text)[1]
+    bye = browser.post(
+        f"{live}/demo-service/deconnexion",
+        data={"csrfmiddlewaretoken": csrf},
+        allow_redirects=False,
+    )
+    assert bye.headers["Location"].startswith(f"{live}/oidc/end-session?")
+    back = browser.get(bye.headers["Location"], allow_redirects=False)
+    assert back.headers["Location"].startswith(demo_config.post_logout_redirect_uri())
+    assert "Se connecter avec Relais" in browser.get(back.headers["Location"]).text
+    assert Token.objects.get().revoked_at is not None
     browser.close()
+
+
+def test_demo_service_refuses_a_callback_without_its_state(client, settings):
+    settings.DEMO_SERVICE_ENABLED = True
+    response = client.get("/demo-service/callback", {"state": "x", "code": "y"})
+    assert response.status_code == 400
+    assert "état de session invalide" in response.content.decode()
 
 
 def test_demo_service_is_off_by_default(client, settings):
