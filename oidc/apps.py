@@ -8,4 +8,14 @@ class OidcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from auditlog.registry import auditlog
+
         from oidc import signals  # noqa: F401 - connects the logout receiver
+        from oidc.models import Client
+
+        # Admin edits of online services are kept field by field; the secret's
+        # hash and the pairwise key stay out of the history.
+        if not auditlog.contains(Client):
+            auditlog.register(
+                Client, exclude_fields=["client_secret_hash", "pairwise_salt"]
+            )

@@ -36,6 +36,12 @@ def test_staff_registers_a_service_and_sees_the_secret_once(staff_client):
     change = staff_client.get(f"/admin/oidc/client/{client.pk}/change/")
     assert secret not in change.content.decode()
     assert client.client_secret_hash not in change.content.decode()
+    from auditlog.models import LogEntry
+
+    history = LogEntry.objects.get_for_object(client).get()
+    assert "name" in history.changes_dict
+    assert "client_secret_hash" not in history.changes_dict
+    assert "pairwise_salt" not in history.changes_dict
 
 
 def test_aidant_cannot_reach_the_client_admin(aidant_client):
