@@ -40,6 +40,17 @@ SINGLE_PARAMS = (
     "acr_values",
 )
 
+TOKEN_SINGLE_PARAMS = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+)
+
 
 def issuer() -> str:
     return (settings.OIDC_ISSUER or settings.SITE_URL).rstrip("/")
@@ -178,6 +189,14 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if wanted is None:
             return served
         return [code for code in served if code in wanted]
+
+    def validate_token_request(self) -> None:
+        """Refuse repeated parameters (RFC 6749 §3.2), then authlib's checks."""
+        form = self.request.form
+        for name in TOKEN_SINGLE_PARAMS:
+            if len(form.getlist(name)) > 1:
+                raise InvalidRequestError(f"Multiple '{name}' in request.")
+        super().validate_token_request()
 
     def generate_authorization_code(self) -> str:
         """256 random bits (only the SHA-256 is stored)."""

@@ -217,3 +217,20 @@ def test_token_endpoint_makes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(18):
         response = exchange(Client(), rp, code, verifier)
     assert response.status_code == 200
+
+
+def test_repeated_token_parameter_is_invalid_request(
+    aidant_client, rp, usager_with_mandat
+):
+    code, verifier, _ = get_code(aidant_client, rp, usager_with_mandat)
+    raw = base64.b64encode(f"{rp.client_id}:{SECRET}".encode()).decode()
+    response = aidant_client.post(
+        "/oidc/token",
+        f"grant_type=authorization_code&code={code}&code=autre"
+        f"&redirect_uri={REDIRECT_URI}&code_verifier={verifier}",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Basic {raw}",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert not Token.objects.exists()
