@@ -1,6 +1,7 @@
 import base64
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
@@ -168,3 +169,12 @@ def test_unreasonable_aidant_count_is_refused(value):
     with pytest.raises(CommandError):
         call_command("seed_demo", "--aidants", value, stdout=StringIO())
     assert Aidant.objects.count() == 0
+
+
+def test_readme_lists_the_demo_logins():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for account in (demo.REFERENT, demo.AIDANT, demo.STAFF):
+        assert account.email in readme
+        assert account.totp_secret in readme
+    assert demo.DEMO_PASSWORD in readme
+    assert demo.DEMO_SIRET in readme
