@@ -167,3 +167,70 @@ def test_demo_service_refuses_a_callback_without_its_state(client, settings):
 def test_demo_service_is_off_by_default(client, settings):
     settings.DEMO_SERVICE_ENABLED = False
     assert client.get("/demo-service/").status_code == 404
+
+
+def test_authlib_client_sees_replay_wrong_secret_and_plain_pkce_refused(
+    live, aidant, usager_with_mandat
+):
+    from authlib.integrations.base_client.errors import OAuthError
+
+    rp = Client(
+        name="CPAM (test)",
+        redirect_uris=[f"{live}/rp/callback"],
+        allowed_demarches=["social"],
+    )
+    services.register_client(client=rp, secret=SECRET)
+    metadata = requests.get(f"{live}/.well-known/openid-configuration", timeout=10)
+    metadata = metadata.json()
+    browser = _browser(aidant, live)
+
+    def session(secret=SECRET, method="S256"):
+        return OAuth2Session(
+            client_id=rp.client_id,
+            client_secret=secret,
+            scope="openid",
+            redirect_uri=f"{live}/rp/callback",
+            code_challenge_method=method,
+        )
+
+    # "plain" PKCE: refused at once, back to the service with an OAuth error.
+    verifier = generate_token(64)
+    uri, _ = session(method="plain").create_authorization_url(
+        metadata["authorization_endpoint"],
+        nonce=generate_token(20),
+        code_challenge=verifier,
+        code_challenge_method="plain",
+    )
+    refused = browser.get(uri, allow_redirects=False)
+    assert "error=invalid_request" in refused.headers["Location"]
+
+    oauth = session()
+    uri, _ = oauth.create_authorization_url(
+        metadata["authorization_endpoint"],
+        code_verifier=verifier,
+        nonce=generate_token(20),
+    )
+    callback = _pick(browser, uri, usager_with_mandat).headers["Location"]
+    with pytest.raises(OAuthError) as wrong:
+        session(secret="mauvais").fetch_token(
+            metadata["token_endpoint"],
+            authorization_response=callback,
+            code_verifier=verifier,
+        )
+    assert wrong.value.error == "invalid_client"
+    token = oauth.fetch_token(
+        metadata["token_endpoint"],
+        authorization_response=callback,
+        code_verifier=verifier,
+    )
+    with pytest.raises(OAuthError) as replay:
+        session().fetch_token(
+            metadata["token_endpoint"],
+            authorization_response=callback,
+            code_verifier=verifier,
+        )
+    assert replay.value.error == "invalid_grant"
+    assert oauth.get(metadata["userinfo_endpoint"]).status_code == 401
+    assert token["access_token"]
+    browser.close()
+    oauth.close()
