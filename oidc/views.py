@@ -8,13 +8,19 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -41,6 +47,7 @@ CARRIED = (
     "acr_values",
     "claims",
 )
+REQUEST_PARAMS = (*CARRIED, "prompt", "max_age", "ui_locales", "login_hint")
 PAGE_SIZE = 20
 
 
@@ -90,9 +97,17 @@ def _fresh_login(request):
     return redirect(f"{reverse('aidants:login')}?{urlencode({'next': back})}")
 
 
+@csrf_exempt  # services may POST the request (OIDC Core §3.1.2.1); see _approve
 @never_cache
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "relais_usager" not in request.POST:
+        # A service's POSTed authorization request: continue as a GET.
+        params = [(k, v) for k, v in request.POST.items() if k in REQUEST_PARAMS]
+        url = f"{reverse('oidc:authorize')}?{urlencode(params)}"
+        response = HttpResponseRedirect(url)
+        response.status_code = 303
+        return response
     server = get_server()
     try:
         grant = server.get_consent_grant(request, end_user=None)
@@ -172,6 +187,7 @@ def _demarche_page(request, grant, usager, offered):
     )
 
 
+@csrf_protect  # the aidant's approval is a form of ours
 def _approve(request, *, grant, usagers, offered):
     usager = _usager_param(request.POST.get("relais_usager"), usagers)
     demarche = request.POST.get("relais_demarche")

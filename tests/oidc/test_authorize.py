@@ -295,3 +295,20 @@ def test_nul_characters_are_refused_before_any_lookup(client, rp):
     response = client.get("/oidc/authorize", params)
     assert response.status_code == 400
     assert "Demande de connexion invalide" in response.content.decode()
+
+
+def test_service_may_post_the_request_and_approval_needs_csrf(
+    aidant, rp, usager_with_mandat
+):
+    from django.test import Client as DjangoClient
+
+    from tests.conftest import verified_client
+
+    browser = verified_client(DjangoClient(enforce_csrf_checks=True), aidant)
+    params, _ = authorize_params(rp)
+    posted = browser.post("/oidc/authorize", dict(params, extra="ignoré"))
+    assert posted.status_code == 303
+    assert query_of(posted["Location"]) == params
+    forged = pick(browser, params, usager_with_mandat)  # no CSRF token
+    assert forged.status_code == 403
+    assert not AuthorizationCode.objects.exists()
