@@ -2,6 +2,7 @@ import base64
 from datetime import timedelta
 
 import time_machine
+from django.test import Client as DjangoClient
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -234,3 +235,34 @@ def test_repeated_token_parameter_is_invalid_request(
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert not Token.objects.exists()
+
+
+def test_aidant_logout_between_code_and_token_is_invalid_grant(
+    aidant_client, rp, usager_with_mandat
+):
+    code, verifier, _ = get_code(aidant_client, rp, usager_with_mandat)
+    aidant_client.post("/deconnexion/")
+    response = exchange(DjangoClient(), rp, code, verifier)
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_raw_codes_and_tokens_never_reach_the_database(
+    aidant_client, rp, usager_with_mandat
+):
+    from django.db import connection
+
+    from audit.models import JournalEntry
+
+    code, verifier, _ = get_code(aidant_client, rp, usager_with_mandat)
+    body = exchange(aidant_client, rp, code, verifier).json()
+    aidant_client.get(
+        "/oidc/userinfo", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}"
+    )
+    dumped = "\n".join(
+        str(row)
+        for table in ("oidc_token", "oidc_authorizationcode", "audit_journalentry")
+        for row in connection.cursor().execute(f"SELECT * FROM {table}")  # noqa: S608
+    )
+    assert JournalEntry.objects.filter(action="userinfo_served").exists()
+    for secret in (code, body["access_token"], verifier):
+        assert secret not in dumped
