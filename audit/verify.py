@@ -54,9 +54,11 @@ def _signed_checkpoints(jwks: dict[str, Any]) -> Iterator[tuple[int, str, int]]:
     from audit.keys import InvalidSignature, verify_jws
 
     rows = JournalCheckpoint.objects.order_by("seq", "pk").values_list(
-        "pk", "seq", "entry_hash", "signature"
+        "pk", "seq", "entry_hash", "created_at", "signature"
     )
-    for pk, seq, entry_hash, signature in rows.iterator(chunk_size=CHUNK_SIZE):
+    for pk, seq, entry_hash, created_at, signature in rows.iterator(
+        chunk_size=CHUNK_SIZE
+    ):
         try:
             payload = verify_jws(signature, jwks)
         except InvalidSignature as exc:
@@ -72,6 +74,7 @@ def _signed_checkpoints(jwks: dict[str, Any]) -> Iterator[tuple[int, str, int]]:
             payload.get("typ") != CHECKPOINT_TYPE
             or payload.get("seq") != seq
             or payload.get("entry_hash") != entry_hash
+            or payload.get("created_at") != created_at.astimezone(UTC).isoformat()
         ):
             raise _Broken(
                 Problem(

@@ -198,6 +198,15 @@ def test_checkpoint_moved_to_another_entry_is_detected(db):
     assert_broken(5, "modifié après sa signature")
 
 
+def test_checkpoint_with_another_date_is_detected(db):
+    bulk_chain(5)
+    checkpoint = create_checkpoint()
+    earlier = checkpoint.created_at - timedelta(days=1)
+    drop_triggers(connection)
+    JournalCheckpoint.objects.filter(pk=checkpoint.pk).update(created_at=earlier)
+    assert_broken(5, "modifié après sa signature")
+
+
 def test_checkpoint_signed_by_an_unpublished_key_is_detected(db):
     bulk_chain(20)
     head = JournalHead.objects.get(pk=1)
