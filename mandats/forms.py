@@ -58,3 +58,42 @@ class ConfirmForm(forms.Form):
         ),
         error_messages={"required": _("Votre confirmation est nécessaire.")},
     )
+
+
+# Fixed reasons, never free text: the reason is journaled, and the journal names
+# people only by ids and codes (DESIGN.md, "Journal").
+REVOCATION_REASONS = [
+    ("usager", _("À la demande de la personne")),
+    ("end", _("Fin de l'accompagnement")),
+    ("error", _("Mandat établi par erreur")),
+    ("other", _("Autre motif")),
+]
+
+
+class RevocationForm(forms.Form):
+    """An aidant's confirmation of a revocation, with one of the fixed reasons."""
+
+    reason = forms.ChoiceField(
+        label=_("Motif de la révocation"),
+        choices=REVOCATION_REASONS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez un motif."),
+            "invalid_choice": _("Choisissez un des motifs proposés."),
+        },
+    )
+
+    def reason_label(self) -> str:
+        return str(dict(REVOCATION_REASONS)[self.cleaned_data["reason"]])
+
+
+class UsagerSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Rechercher une personne"),
+        help_text=_("Nom, prénom, ou date de naissance au format jj/mm/aaaa."),
+        required=False,
+        max_length=100,
+        error_messages={
+            "max_length": _("Recherche trop longue (100 caractères au plus).")
+        },
+    )
