@@ -129,12 +129,13 @@ def login(request):
     except (requests.RequestException, ValueError):
         return _failed(request, _("Relais ne répond pas."))
     verifier, nonce = generate_token(64), generate_token(32)
-    uri, state = _oauth_session().create_authorization_url(
-        metadata["authorization_endpoint"],
-        code_verifier=verifier,
-        nonce=nonce,
-        acr_values="eidas1",
-    )
+    with _oauth_session() as session:
+        uri, state = session.create_authorization_url(
+            metadata["authorization_endpoint"],
+            code_verifier=verifier,
+            nonce=nonce,
+            acr_values="eidas1",
+        )
     pending = {"state": state, "nonce": nonce, "verifier": verifier}
     return _write_cookie(redirect(uri), {"pending": pending})
 
@@ -165,15 +166,15 @@ def callback(request):
 
 def _finish_login(code: str, pending: dict[str, Any]) -> dict[str, Any]:
     metadata = _metadata()
-    session = _oauth_session()
-    token = session.fetch_token(
-        metadata["token_endpoint"],
-        grant_type="authorization_code",
-        code=code,
-        code_verifier=pending["verifier"],
-    )
-    claims = _verify_id_token(token["id_token"], metadata, pending["nonce"])
-    response = session.get(metadata["userinfo_endpoint"], timeout=TIMEOUT)
+    with _oauth_session() as session:
+        token = session.fetch_token(
+            metadata["token_endpoint"],
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=pending["verifier"],
+        )
+        claims = _verify_id_token(token["id_token"], metadata, pending["nonce"])
+        response = session.get(metadata["userinfo_endpoint"], timeout=TIMEOUT)
     if response.status_code != 200:
         raise DemoLoginError(f"userinfo {response.status_code}")
     userinfo = response.json()
