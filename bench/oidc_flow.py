@@ -26,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import statistics
 import struct
@@ -359,6 +360,7 @@ def run(args) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
     flows = len(timings["userinfo"])
     return {
         "aidants": len(browsers),
