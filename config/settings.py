@@ -189,6 +189,12 @@ FC_SCOPES = env_str("FC_SCOPES", "openid profile email birth")
 FC_ACR_VALUES = env_str("FC_ACR_VALUES", "eidas1")
 FC_TIMEOUT_SECONDS = env_int("FC_TIMEOUT_SECONDS", 5)
 
+# Usager space session; personal data kept this long after the last mandate ended
+# (`manage.py purge_expired`, docs/mandates.md).
+USAGER_SESSION_MAX_AGE_SECONDS = 3600
+USAGER_SESSION_IDLE_SECONDS = 15 * 60
+USAGER_RETENTION_DAYS = env_int("RELAIS_USAGER_RETENTION_DAYS", 5 * 365)
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"
