@@ -233,3 +233,16 @@ def test_purged_usager_cannot_log_in(client, franceconnect, angela):
     angela.purged_at = timezone.now()
     angela.save()
     assert log_in(client, "demo-angela-dubois").status_code == 404
+
+
+def test_idle_session_ends(client, franceconnect, angela, aidant):
+    from datetime import timedelta
+
+    import time_machine
+
+    signed(aidant, angela)
+    log_in(client, "demo-angela-dubois")
+    assert "Bonjour" in text(client.get(SPACE))
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert "Bonjour" not in text(client.get(SPACE))
+    assert SESSION_KEY not in client.session
