@@ -1,0 +1,43 @@
+"""Journey (c): the aidant opens the demo online service, logs in through
+Relais, picks the usager and "social"; the service shows the usager's identity
+and the aidant as the one acting."""
+
+import pytest
+
+from oidc.claims import pairwise_id
+from tests.e2e.conftest import totp_code
+from tests.e2e.journeys import register_demo_service, sandbox_usager_mandat
+from tests.factories import PASSWORD, TOTP_SECRET_B32
+
+pytestmark = pytest.mark.e2e
+
+
+def test_aidant_acts_for_usager_in_demo_service(ui, aidant, franceconnect):
+    client = register_demo_service()
+    mandat = sandbox_usager_mandat(
+        aidant, issuer=franceconnect.issuer, demarches=("social", "papiers")
+    )
+
+    ui.goto("/demo-service/", "demo-service-home")
+    ui.submit("Se connecter avec Relais", "demo-relais-login")
+    # Not logged in to Relais yet: password and code first, then back.
+    ui.fill("Adresse électronique", aidant.email)
+    ui.fill("Mot de passe", PASSWORD)
+    ui.submit("Se connecter")
+    ui.otp(totp_code(TOTP_SECRET_B32), "oidc-select-usager")
+    assert "Pour qui agissez-vous ?" in ui.text()
+    ui.follow("Choisir Angela Claire Louise", "oidc-select-demarche")
+    # Only the service's démarches that the mandate covers are offered.
+    assert ui.page.locator("input[name=relais_demarche]").count() == 1
+    ui.tick("Social - Santé")
+    ui.submit("Se connecter au service pour cette personne", "demo-service-acting")
+
+    assert ui.path() == "/demo-service/"
+    assert "Bienvenue Angela Claire Louise DUBOIS" in ui.text()
+    acting = ui.page.get_by_test_id("acting").inner_text()
+    # The service knows the aidant by a pairwise id (shown shortened).
+    actor = pairwise_id(client, "aidant", aidant.uuid)
+    assert f"l'aidant {actor[:12]}" in acting
+    assert aidant.current_structure.siret in acting
+    assert "social" in acting and str(mandat.uuid) in acting
+    assert "1962-08-24" in ui.text()
