@@ -16,6 +16,7 @@ import base64
 import os
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -278,8 +279,10 @@ class Ui:
         self.submit("Valider", name)
 
 
-@pytest.fixture
-def ui(chromium, site, request):
+@contextmanager
+def browsing(chromium, base_url: str, name: str):
+    """A fresh browser context (one person, one device) and its Ui; on exit,
+    fails on CSP violations, JS errors and displayed pages left unaudited."""
     context = chromium.new_context(
         locale="fr-FR",
         viewport={"width": 1280, "height": 800},
@@ -287,25 +290,22 @@ def ui(chromium, site, request):
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    name = re.sub(r"[^a-z0-9_]+", "-", request.node.name.lower()).strip("-")
-    state = Ui(page=page, base_url=site.url, test_name=name)
+    state = Ui(page=page, base_url=base_url, test_name=name)
 
     def on_console(message):
         if message.type == "error" and "Content Security Policy" in message.text:
-            state.csp_errors.append(message.text)
+            state.csp_errors.append(f"{page.url}: {message.text}")
 
     def on_navigated(frame):
         if frame == page.main_frame and state.is_relais(frame.url):
             state.displayed.append(frame.url)
 
+    def on_error(error):
+        state.csp_errors.append(f"JS error on {page.url}: {error}\n{error.stack}")
+
     page.on("console", on_console)
     page.on("framenavigated", on_navigated)
-    page.on(
-        "pageerror",
-        lambda error: state.csp_errors.append(
-            f"JS error on {page.url}: {error}\n{error.stack}"
-        ),
-    )
+    page.on("pageerror", on_error)
     try:
         yield state
         assert not state.csp_errors, "\n".join(state.csp_errors)
@@ -313,3 +313,21 @@ def ui(chromium, site, request):
         assert not missed, f"pages displayed but not audited: {missed}"
     finally:
         context.close()
+
+
+def _test_name(request) -> str:
+    return re.sub(r"[^a-z0-9_]+", "-", request.node.name.lower()).strip("-")
+
+
+@pytest.fixture
+def ui(chromium, site, request):
+    """The browser of the journey's main person (an aidant, usually)."""
+    with browsing(chromium, site.url, _test_name(request)) as state:
+        yield state
+
+
+@pytest.fixture
+def usager_ui(chromium, site, request):
+    """A second browser, on the usager's own device."""
+    with browsing(chromium, site.url, _test_name(request) + "--usager") as state:
+        yield state

@@ -10,7 +10,8 @@ from mandats.sandbox import demo_identity
 from mandats.services import create_mandat
 from oidc import keys, services
 from oidc.models import Client
-from tests.factories import UsagerFactory
+from tests.e2e.conftest import totp_code
+from tests.factories import PASSWORD, TOTP_SECRET_B32, UsagerFactory
 
 
 def register_demo_service() -> Client:
@@ -54,3 +55,16 @@ def sandbox_usager_mandat(
         duration_days=365,
         consent={"confirmed_by_usager_at": now, "confirmed_by_aidant_at": now},
     )
+
+
+def open_demo_service_as(ui, aidant, *, offset_steps: int = 0) -> None:
+    """From the demo service's home to Relais' "Pour qui agissez-vous ?" page,
+    logging the aidant in on the way when the Relais session is not verified."""
+    ui.goto("/demo-service/", "demo-service-home")
+    ui.submit("Se connecter avec Relais", "demo-relais-login")
+    if ui.path() == "/connexion/":
+        ui.fill("Adresse électronique", aidant.email)
+        ui.fill("Mot de passe", PASSWORD)
+        ui.submit("Se connecter", "otp")
+        ui.otp(totp_code(TOTP_SECRET_B32, offset_steps), "oidc-select-usager")
+    assert "Pour qui agissez-vous ?" in ui.text()

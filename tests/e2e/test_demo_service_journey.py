@@ -5,9 +5,11 @@ and the aidant as the one acting."""
 import pytest
 
 from oidc.claims import pairwise_id
-from tests.e2e.conftest import totp_code
-from tests.e2e.journeys import register_demo_service, sandbox_usager_mandat
-from tests.factories import PASSWORD, TOTP_SECRET_B32
+from tests.e2e.journeys import (
+    open_demo_service_as,
+    register_demo_service,
+    sandbox_usager_mandat,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -18,14 +20,8 @@ def test_aidant_acts_for_usager_in_demo_service(ui, aidant, franceconnect):
         aidant, issuer=franceconnect.issuer, demarches=("social", "papiers")
     )
 
-    ui.goto("/demo-service/", "demo-service-home")
-    ui.submit("Se connecter avec Relais", "demo-relais-login")
     # Not logged in to Relais yet: password and code first, then back.
-    ui.fill("Adresse électronique", aidant.email)
-    ui.fill("Mot de passe", PASSWORD)
-    ui.submit("Se connecter")
-    ui.otp(totp_code(TOTP_SECRET_B32), "oidc-select-usager")
-    assert "Pour qui agissez-vous ?" in ui.text()
+    open_demo_service_as(ui, aidant)
     ui.follow("Choisir Angela Claire Louise", "oidc-select-demarche")
     # Only the service's démarches that the mandate covers are offered.
     assert ui.page.locator("input[name=relais_demarche]").count() == 1
