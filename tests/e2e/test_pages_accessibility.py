@@ -1,0 +1,57 @@
+"""Pages the journeys do not cross, audited the same way (axe-core, title,
+landmarks, labels, linked errors): the référent's and the aidant's other pages,
+error pages and public pages."""
+
+import pytest
+
+from aidants.models import Habilitation
+from tests.e2e.journeys import sandbox_usager_mandat
+from tests.factories import PASSWORD, TOTP_SECRET_B32
+
+pytestmark = pytest.mark.e2e
+
+
+def test_referent_and_aidant_pages_pass_the_audit(ui, referent, aidant, franceconnect):
+    mandat = sandbox_usager_mandat(
+        aidant, issuer=franceconnect.issuer, demarches=("social", "papiers")
+    )
+    hab = Habilitation.objects.get(aidant=aidant)
+    ui.login(referent.email, PASSWORD, TOTP_SECRET_B32)
+    pages = {
+        "account": "/compte/",
+        "totp-enrol": "/compte/application/",
+        "backup-codes": "/compte/codes-de-secours/",
+        "referent-demarches": "/referent/demarches/",
+        "referent-aidant": f"/referent/aidants/{hab.uuid}/",
+        "referent-card": f"/referent/aidants/{hab.uuid}/carte/",
+        "referent-revoke": f"/referent/aidants/{hab.uuid}/revoquer/",
+        "journal": "/referent/journal/",
+        "my-journal": "/journal/",
+        "usagers": "/usagers/",
+        "usager-detail": f"/usagers/{mandat.usager.uuid}/",
+        "mandat-detail": f"/mandats/{mandat.uuid}/",
+        "mandat-revoke": f"/mandats/{mandat.uuid}/revoquer/",
+        "expiring": "/mandats/expirant-bientot/",
+        "not-found": "/cette-page-n-existe-pas/",
+    }
+    for name, path in pages.items():
+        ui.goto(path, name)
+
+    # Forms sent empty: every error is tied to its field.
+    ui.goto(f"/referent/aidants/{hab.uuid}/carte/")
+    ui.submit("Associer la carte", "referent-card-errors")
+    ui.goto(f"/mandats/{mandat.uuid}/revoquer/")
+    ui.submit("Révoquer", "mandat-revoke-errors")
+
+
+def test_public_pages_pass_the_audit(ui):
+    for name, path in {
+        "home": "/",
+        "login": "/connexion/",
+        "usager-space-login": "/mon-espace/",
+        "verification-unknown": "/verifier/inconnu",
+        "invitation-unknown": "/invitation/inconnue/",
+    }.items():
+        ui.goto(path, name)
+    ui.goto("/connexion/")
+    ui.submit("Se connecter", "login-errors")
