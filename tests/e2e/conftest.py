@@ -38,6 +38,24 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Screenshots also copied to docs/screenshots/ (shown in the README) when the
+# suite runs with RELAIS_DOCS_SCREENSHOTS=1: "<test>--<name>" -> file name.
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+DOCS_SHOTS = {
+    "test_public_pages_pass_the_audit--home": "home.png",
+    "test_invited_aidant_activates_account_and_logs_in--referent-invited": (
+        "referent-space.png"
+    ),
+    "test_aidant_creates_mandate_and_its_qr_code_verifies--wizard-recap": (
+        "mandate-wizard-recap.png"
+    ),
+    "test_aidant_acts_for_usager_in_demo_service--demo-service-acting": (
+        "demo-service.png"
+    ),
+    "test_usager_sees_use_and_revokes_one_demarche--usager--usager-space": (
+        "usager-space.png"
+    ),
+}
 BLOCKING_IMPACTS = ("critical", "serious")
 TIMEOUT_MS = 15_000
 
@@ -157,6 +175,13 @@ AUDIT_PAGE_JS = """
     }
     if (!linked) problems.push(`error not linked to a field: ${el.textContent.trim()}`);
   }
+  // DSFR shows only the icon of a button inside a group without the group's
+  // icon class: sighted users lose the text that the author meant them to see.
+  const iconButtons = ".fr-btn--icon-left, .fr-btn--icon-right";
+  for (const el of document.querySelectorAll(iconButtons)) {
+    if (el.offsetParent !== null && el.scrollWidth > el.clientWidth + 2)
+      problems.push(`button text hidden behind its icon: ${el.textContent.trim()}`);
+  }
   return problems;
 }
 """
@@ -226,7 +251,10 @@ class Ui:
             assert not violations, format_violations(url, violations)
             self.audited.add(url)
         if name:
-            page.screenshot(path=str(SCREENSHOTS / f"{self.test_name}--{name}.png"))
+            shot = f"{self.test_name}--{name}"
+            page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
+            if shot in DOCS_SHOTS and os.environ.get("RELAIS_DOCS_SCREENSHOTS"):
+                page.screenshot(path=str(DOCS_SCREENSHOTS / DOCS_SHOTS[shot]))
 
     def submit(self, button: str, name: str | None = None) -> None:
         """Click the button named `button` and audit the page it leads to."""
