@@ -70,9 +70,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One Chromium for the session (Playwright gives it a temporary profile)."""
+    """One Chromium per test module (Playwright gives it a temporary profile);
+    stopped after the module, so that its event loop never outlives the browser
+    tests in a worker that runs other tests afterwards."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop running in this thread, and
@@ -149,7 +151,8 @@ AUDIT_PAGE_JS = """
 () => {
   const problems = [];
   const title = document.title.trim();
-  if (!title || /untitled/i.test(title)) problems.push("page without a title");
+  if (!title || /untitled/i.test(title) || title.startsWith("—"))
+    problems.push(`page without a proper title: "${title}"`);
   if (!document.documentElement.lang) problems.push("<html> without lang");
   const mains = document.querySelectorAll("main, [role=main]");
   if (mains.length !== 1) problems.push(`${mains.length} main landmarks`);

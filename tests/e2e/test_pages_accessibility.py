@@ -55,3 +55,19 @@ def test_public_pages_pass_the_audit(ui):
         ui.goto(path, name)
     ui.goto("/connexion/")
     ui.submit("Se connecter", "login-errors")
+
+
+def test_small_screen_menu_gives_the_account_links(ui, aidant):
+    ui.login(aidant.email, PASSWORD, TOTP_SECRET_B32)
+    ui.page.set_viewport_size({"width": 375, "height": 740})
+    ui.goto("/", "mobile-home")
+    logout = ui.page.get_by_role("button", name="Se déconnecter")
+    assert not logout.first.is_visible()
+    ui.page.get_by_role("button", name="Menu").click()
+    menu = ui.page.locator("#header-menu")
+    menu.get_by_role("link", name="Mon compte").wait_for()
+    ui.audit("mobile-menu")
+    with ui.page.expect_navigation():
+        menu.get_by_role("button", name="Se déconnecter").click()
+    ui.audit()
+    assert "Vous êtes déconnecté" in ui.text()
