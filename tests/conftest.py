@@ -27,6 +27,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def pytest_make_parametrize_id(config, val, argname):
+    """Stable ids for random UUID parameters: pytest-xdist workers must collect
+    the same test ids, and `uuid4()` in a parametrize list differs per worker."""
+    import uuid
+
+    text = str(val) if isinstance(val, uuid.UUID | str) else None
+    if text is None or len(text) != 36:
+        return None
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return None
+    return f"{argname}-uuid"
+
+
 @pytest.fixture(autouse=True)
 def _no_https_redirect(settings):
     # DEBUG is off in tests, so SECURE_SSL_REDIRECT would send every plain-http
