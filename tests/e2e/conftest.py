@@ -248,9 +248,13 @@ class Ui:
             # add_script_tag would inline the script, which the CSP (nonces only)
             # rightly blocks: evaluate the same file through the DevTools protocol.
             page.evaluate(AXE_JS.read_text(encoding="utf-8"))
-            violations = [
-                v for v in page.evaluate(AXE_RUN_JS) if v["impact"] in BLOCKING_IMPACTS
-            ]
+            found = page.evaluate(AXE_RUN_JS)
+            minor = [v for v in found if v["impact"] not in BLOCKING_IMPACTS]
+            if minor:
+                # Not blocking, kept for review in test-artifacts/.
+                with (SCREENSHOTS.parent / "axe-minor.txt").open("a") as report:
+                    report.write(format_violations(urlsplit(url).path, minor) + "\n")
+            violations = [v for v in found if v["impact"] in BLOCKING_IMPACTS]
             assert not violations, format_violations(url, violations)
             self.audited.add(url)
         if name:
