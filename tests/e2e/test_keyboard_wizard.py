@@ -8,11 +8,32 @@ from tests.factories import PASSWORD, TOTP_SECRET_B32
 pytestmark = pytest.mark.e2e
 
 
+# A focus ring on the element itself, or (DSFR checkboxes and radios, whose
+# input is transparent) on its label's ::before box.
+FOCUS_VISIBLE_JS = """
+() => {
+  const el = document.activeElement;
+  const own = getComputedStyle(el);
+  if (own.opacity !== "0" && own.outlineStyle !== "none" &&
+      parseFloat(own.outlineWidth) > 0) return true;
+  const label = el.labels && el.labels[0];
+  if (!label) return false;
+  const mark = getComputedStyle(label, "::before");
+  return mark.outlineStyle !== "none" && parseFloat(mark.outlineWidth) > 0;
+}
+"""
+
+
 def tab_to(ui, selector: str, limit: int = 80) -> None:
-    """Press Tab until the focused element matches `selector`."""
+    """Press Tab until the focused element matches `selector`; its focus must
+    be visible."""
     for _ in range(limit):
         ui.page.keyboard.press("Tab")
         if ui.page.evaluate("s => document.activeElement.matches(s)", selector):
+            if ui.is_relais(ui.page.url):
+                assert ui.page.evaluate(FOCUS_VISIBLE_JS), (
+                    f"no visible focus: {selector}"
+                )
             return
     raise AssertionError(f"{selector} is not reachable with Tab on {ui.page.url}")
 
