@@ -50,10 +50,21 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
 
 def start_sidecars(env: dict[str, str]) -> list[subprocess.Popen]:
     """Start the processes that run beside the web server and return them; they
-    are stopped on exit. Hook for the local FranceConnect sandbox (oidc-provider-
-    mock on loopback): start it here with `spawn([...], env)` and set FC_ISSUER
-    etc. in `env` before the server starts. Nothing to start yet."""
-    return []
+    are stopped on exit. Today: the local FranceConnect sandbox (oidc-provider-
+    mock on loopback), unless FC_ISSUER names another provider."""
+    from mandats.sandbox import dev_sidecar
+
+    command = dev_sidecar(env)
+    if command is None:
+        say(f"FranceConnect : {env['FC_ISSUER']}")
+        return []
+    sandbox = spawn(command, env)
+    issuer = env["FC_ISSUER"].rstrip("/")
+    if not wait_for(f"{issuer}/.well-known/openid-configuration", sandbox):
+        say("Le bac à sable FranceConnect n'a pas démarré.")
+    else:
+        say(f"Bac à sable FranceConnect : {issuer}")
+    return [sandbox]
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -72,10 +83,14 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def wait_until_up(server: subprocess.Popen, timeout: float = 30) -> bool:
+    return wait_for(f"{URL}/healthz", server, timeout)
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            with urllib.request.urlopen(f"{URL}/healthz", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return True
         except OSError:

@@ -130,7 +130,8 @@ def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
         raise AidantsError(_("Choisissez un motif valable."))
     with transaction.atomic():
         card = (
-            CarteTOTP.objects.select_for_update()
+            # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+            CarteTOTP.objects.select_for_update(of=("self",))
             .select_related("structure", "aidant")
             .get(pk=card.pk)
         )
