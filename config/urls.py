@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
 from config import views
+from config.admin_site import RelaisAdminSite
 
-# Staff need a verified OTP device to reach the admin.
-admin.site.__class__ = OTPAdminSite
-admin.site.site_header = "Relais — administration"
-admin.site.site_title = "Relais"
+# Staff need a verified OTP device to reach the admin (see RelaisAdminSite).
+admin.site.__class__ = RelaisAdminSite
+admin.site.site_header = RelaisAdminSite.site_header
+admin.site.site_title = RelaisAdminSite.site_title
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

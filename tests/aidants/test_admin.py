@@ -47,22 +47,31 @@ def test_staff_without_otp_cannot_reach_the_admin(client, staff, requested):
 
 
 def test_verified_aidant_who_is_not_staff_cannot_reach_the_admin(aidant_client):
-    response = aidant_client.get("/admin/")
+    response = aidant_client.get("/admin/", follow=True)
+    assert response.status_code == 403
+
+
+def test_admin_login_goes_through_relais_login(client, db):
+    response = client.get(reverse("admin:login") + "?next=/admin/")
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response.url == reverse("aidants:login") + "?next=%2Fadmin%2F"
 
 
-def test_staff_logs_in_to_the_admin_with_password_and_otp(client, staff):
+def test_staff_logs_in_to_the_admin_with_password_and_otp(
+    client, staff, assert_journaled
+):
     device = staff.totpdevice_set.get()
-    form = {"username": staff.email, "password": PASSWORD}
-    response = client.post(reverse("admin:login"), {**form, "otp_token": "000000"})
-    assert response.status_code == 200
-    assert client.get("/admin/").status_code == 302
-    response = client.post(
-        reverse("admin:login"),
-        {**form, "otp_device": device.persistent_id, "otp_token": totp_now(device)},
-    )
+    login = reverse("aidants:login") + "?next=/admin/"
+    response = client.post(login, {"email": staff.email, "password": PASSWORD})
     assert response.status_code == 302
+    # Password alone does not open the admin: it sends back to the OTP step.
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("aidants:otp"))
+    otp = reverse("aidants:otp") + "?next=/admin/"
+    response = client.post(otp, {"otp_token": totp_now(device)})
+    assert response.status_code == 302
+    assert response.url == "/admin/"
+    assert_journaled("login_succeeded", actor_id=str(staff.uuid))
     assert client.get("/admin/").status_code == 200
 
 
