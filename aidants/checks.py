@@ -14,3 +14,17 @@ def secret_key_from_environment(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def site_url_is_https(app_configs, **kwargs):
+    """Links in e-mails and attestations' QR codes use RELAIS_SITE_URL."""
+    if not settings.SITE_URL.startswith("https://"):
+        return [
+            Error(
+                f"RELAIS_SITE_URL is {settings.SITE_URL!r}, not an https URL.",
+                hint="Set RELAIS_SITE_URL to the public https address of Relais.",
+                id="relais.E004",
+            )
+        ]
+    return []

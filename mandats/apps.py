@@ -10,6 +10,7 @@ class MandatsConfig(AppConfig):
         # Field-level history next to the domain journal (admin edits included).
         from auditlog.registry import auditlog
 
+        from mandats import checks  # noqa: F401 - registers system checks
         from mandats.models import Autorisation, Mandat
 
         # Usager is left out: its identity would be copied into auditlog's

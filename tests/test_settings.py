@@ -10,6 +10,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "relais.example.fr",
+    "RELAIS_SITE_URL": "https://relais.example.fr",
+    "FC_ISSUER": "https://franceconnect.example.fr/api/v2",
+    "FC_CLIENT_ID": "relais-production",
+    "FC_CLIENT_SECRET": secrets.token_urlsafe(32),
 }
 
 
@@ -60,7 +64,8 @@ def test_check_deploy_passes_with_production_environment():
 def test_check_deploy_accepts_a_secret_key_file(tmp_path):
     key_file = tmp_path / "secret"
     key_file.write_text(secrets.token_urlsafe(50) + "\n")
-    env = {"DJANGO_SECRET_KEY_FILE": str(key_file), "DJANGO_ALLOWED_HOSTS": "x.fr"}
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    env["DJANGO_SECRET_KEY_FILE"] = str(key_file)
     result = run(
         "manage.py", "check", "--deploy", "--fail-level", "WARNING", env_update=env
     )
@@ -156,3 +161,22 @@ def test_database_url_selects_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('server_encoding')")
         assert cursor.fetchone()[0] == "UTF8"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "code"),
+    [
+        ("FC_ISSUER", "http://127.0.0.1:9400", "relais.E002"),
+        ("FC_CLIENT_SECRET", "relais-sandbox-secret", "relais.E003"),
+        ("RELAIS_SITE_URL", "http://127.0.0.1:8000", "relais.E004"),
+    ],
+)
+def test_check_deploy_refuses_sandbox_and_loopback_defaults(variable, value, code):
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        env_update={**PRODUCTION, variable: value},
+    )
+    assert result.returncode != 0
+    assert code in result.stdout + result.stderr
