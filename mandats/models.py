@@ -1,3 +1,4 @@
+
 """Usagers, mandates and autorisations (one per démarche).
 
 Invariant kept by the database: never two non-revoked autorisations for one
@@ -6,6 +7,7 @@ Invariant kept by the database: never two non-revoked autorisations for one
 older autorisation (live or expired, reason "remplacée") before granting anew.
 """
 
+import base64
 import secrets
 import uuid
 from datetime import datetime
@@ -54,8 +56,9 @@ class Status(models.TextChoices):
 
 
 def new_public_id() -> str:
-    """Random URL-safe id for the public verification URL (192 bits)."""
-    return secrets.token_urlsafe(24)
+    """Random id for the public verification URL (160 bits), base32 lowercase:
+    no "-" or "_", so it reads aloud and never looks like a command-line option."""
+    return base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
 
 
 def _now(at: datetime | None) -> datetime:

@@ -159,3 +159,13 @@ def test_command_bad_jwks_file(mandat, tmp_path):
     path.write_text("not json")
     with pytest.raises(CommandError):
         call_command("verify_mandate", mandat.public_id, "--jwks", str(path))
+
+
+def test_public_ids_are_plain_base32_and_never_look_like_options():
+    from mandats.models import new_public_id
+
+    ids = {new_public_id() for _ in range(500)}
+    assert len(ids) == 500
+    assert all(
+        len(i) == 32 and set(i) <= set("abcdefghijklmnopqrstuvwxyz234567") for i in ids
+    )
