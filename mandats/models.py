@@ -1,4 +1,3 @@
-
 """Usagers, mandates and autorisations (one per démarche).
 
 Invariant kept by the database: never two non-revoked autorisations for one
