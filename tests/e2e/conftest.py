@@ -147,6 +147,25 @@ def totp_code(secret_b32: str, offset_steps: int = 0) -> str:
     return f"{totp.token():06d}"
 
 
+def next_totp_code(email: str, secret_b32: str) -> str:
+    """The code an authenticator app shows next that the server will accept: the
+    device remembers its last used step (a code is single-use) and its drift,
+    so a login right after another one, or right after enrolment near a step
+    boundary, needs the following step rather than "now"."""
+    from django_otp.oath import hotp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    padded = secret_b32 + "=" * (-len(secret_b32) % 8)
+    key = base64.b32decode(padded.upper())
+    device = TOTPDevice.objects.get(user__email=email, key=key.hex(), confirmed=True)
+    while True:
+        now_step = int(time.time() - device.t0) // device.step + device.drift
+        target = max(now_step, device.last_t + 1)
+        if target <= now_step + device.tolerance:
+            return f"{hotp(key, target, device.digits):0{device.digits}d}"
+        time.sleep(1)  # the last code used was ahead of the clock: wait for it
+
+
 AUDIT_PAGE_JS = """
 () => {
   const problems = [];
@@ -299,15 +318,13 @@ class Ui:
         password: str,
         secret_b32: str,
         name: str | None = None,
-        *,
-        offset_steps: int = 0,
     ) -> None:
         """Password then OTP through the real pages; ends on the page after login."""
         self.goto("/connexion/", "login")
         self.fill("Adresse électronique", email)
         self.fill("Mot de passe", password)
         self.submit("Se connecter", "otp")
-        self.otp(totp_code(secret_b32, offset_steps), name)
+        self.otp(next_totp_code(email, secret_b32), name)
 
     def otp(self, code: str, name: str | None = None) -> None:
         self.fill("Code à usage unique", code)

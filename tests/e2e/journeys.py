@@ -10,7 +10,7 @@ from mandats.sandbox import demo_identity
 from mandats.services import create_mandat
 from oidc import keys, services
 from oidc.models import Client
-from tests.e2e.conftest import totp_code
+from tests.e2e.conftest import next_totp_code
 from tests.factories import PASSWORD, TOTP_SECRET_B32, UsagerFactory
 
 
@@ -57,7 +57,7 @@ def sandbox_usager_mandat(
     )
 
 
-def open_demo_service_as(ui, aidant, *, offset_steps: int = 0) -> None:
+def open_demo_service_as(ui, aidant) -> None:
     """From the demo service's home to Relais' "Pour qui agissez-vous ?" page,
     logging the aidant in on the way when the Relais session is not verified."""
     ui.goto("/demo-service/", "demo-service-home")
@@ -66,5 +66,5 @@ def open_demo_service_as(ui, aidant, *, offset_steps: int = 0) -> None:
         ui.fill("Adresse électronique", aidant.email)
         ui.fill("Mot de passe", PASSWORD)
         ui.submit("Se connecter", "otp")
-        ui.otp(totp_code(TOTP_SECRET_B32, offset_steps), "oidc-select-usager")
+        ui.otp(next_totp_code(aidant.email, TOTP_SECRET_B32), "oidc-select-usager")
     assert "Pour qui agissez-vous ?" in ui.text()

@@ -65,7 +65,7 @@ def test_invited_aidant_activates_account_and_logs_in(ui, referent, staff):
     assert habilitation.status == HabilitationStatus.REQUESTED
     activate_habilitation(habilitation=habilitation, by=staff)
 
-    # The code of the enrolment step is spent: the app shows the next one.
-    ui.login(nadia.email, NEW_PASSWORD, secret, offset_steps=1)
+    # The code of the enrolment step is spent: login uses the next one.
+    ui.login(nadia.email, NEW_PASSWORD, secret)
     assert ui.path() == "/"
     assert "Bonjour Nadia Haddad" in ui.text()

@@ -59,7 +59,7 @@ def test_usager_sees_use_and_revokes_one_demarche(ui, usager_ui, aidant, francec
     assert "révoquée" not in famille.lower()
 
     # The aidant can still act for her, but no longer for "social".
-    open_demo_service_as(ui, aidant, offset_steps=1)
+    open_demo_service_as(ui, aidant)
     ui.follow("Choisir Angela Claire Louise", "oidc-select-demarche-after-revocation")
     offered = ui.page.locator("input[name=relais_demarche]")
     assert offered.count() == 1
