@@ -166,6 +166,17 @@ def next_totp_code(email: str, secret_b32: str) -> str:
         time.sleep(1)  # the last code used was ahead of the clock: wait for it
 
 
+DSFR_READY_JS = """
+() => document.documentElement.getAttribute("data-fr-js") === "true"
+  && [...document.querySelectorAll(".fr-modal")].every(
+       // DSFR drops the static aria-labelledby of a closed modal, or makes it
+       // a named dialog when it opens: either way it has processed it.
+       // A hidden one (a closed menu on a small screen) is out of axe's reach.
+       (modal) => modal.getAttribute("role") === "dialog"
+         || !modal.hasAttribute("aria-labelledby")
+         || !modal.checkVisibility({ visibilityProperty: true, opacityProperty: true }))
+"""
+
 AUDIT_PAGE_JS = """
 () => {
   const problems = [];
@@ -262,6 +273,9 @@ class Ui:
         page.wait_for_load_state("load")
         url = page.url
         if self.is_relais(url):
+            # Audit the page as people get it: after DSFR's script has set up its
+            # components (the header menu's ARIA attributes, for one).
+            page.wait_for_function(DSFR_READY_JS, timeout=5000)
             problems = page.evaluate(AUDIT_PAGE_JS)
             assert not problems, f"{url}: " + "; ".join(problems)
             # add_script_tag would inline the script, which the CSP (nonces only)
