@@ -126,6 +126,9 @@ def test_usager_list_is_paginated(aidant_client, aidant):
     second = aidant_client.get("/usagers/", {"page": "2"})
     assert second.status_code == 200 and "2 / 2" in text(second)
     assert aidant_client.get("/usagers/", {"page": "abc"}).status_code == 200
+    # The next-page link keeps the search.
+    searched = aidant_client.get("/usagers/", {"q": "Dubois"}).content.decode()
+    assert 'href="?q=Dubois&amp;page=2"' in searched
 
 
 def test_usager_detail_lists_every_mandate_with_status(aidant_client, aidant, mandat):
