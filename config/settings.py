@@ -52,7 +52,7 @@ OIDC_TOKEN_TTL_SECONDS = 600
 DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", DEBUG)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.RelaisAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -2,12 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
-from config.admin_site import RelaisAdminSite
 
-# Staff need a verified OTP device to reach the admin (see RelaisAdminSite).
-admin.site.__class__ = RelaisAdminSite
-admin.site.site_header = RelaisAdminSite.site_header
-admin.site.site_title = RelaisAdminSite.site_title
+# admin.site is Relais' own site (config.apps.RelaisAdminConfig): staff need a
+# verified OTP device to reach it.
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

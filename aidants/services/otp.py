@@ -5,7 +5,6 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
@@ -94,12 +93,6 @@ def create_backup_codes(*, aidant: Aidant) -> list[str]:
 def provisioning_uri(device: TOTPDevice) -> str:
     """otpauth:// URI for the enrolment QR code (shown to the enrolling aidant only)."""
     return device.config_url
-
-
-def current_totp(device: TOTPDevice) -> str:
-    """The code a device would show now (for tests and the seed command)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return f"{totp.token():0{device.digits}d}"
 
 
 def provisioning_qr_data_uri(device: TOTPDevice) -> str:
