@@ -84,3 +84,14 @@ def member_structures(aidant: Aidant):
     """Structures where `aidant` has a membership of any status: the scope in
     which a structure is looked up for the aidant (others give a 404)."""
     return Structure.objects.filter(habilitations__aidant=aidant).distinct()
+
+
+def can_use_staff_space(user) -> bool:
+    """Active staff with a verified second factor (the staff space, beside the
+    admin)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.is_verified()
+    )
