@@ -59,7 +59,5 @@ def can_review(actor, request: HabilitationRequest) -> bool:
     """Active staff decide on a submitted request only. (The staff space's pages
     also require a verified second factor: `can_use_staff_space`.)"""
     return bool(
-        actor.is_active
-        and actor.is_staff
-        and request.status == RequestStatus.SUBMITTED
+        actor.is_active and actor.is_staff and request.status == RequestStatus.SUBMITTED
     )

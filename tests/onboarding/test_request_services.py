@@ -29,7 +29,7 @@ def test_create_request_emails_the_private_link(django_capture_on_commit_callbac
     with django_capture_on_commit_callbacks(execute=True):
         request = services.create_request(
             structure_name="Mairie de Tulle",
-            siret="12345678000106",
+            siret="12345678000105",
             structure_type="mairie",
             address="1 rue Nationale",
             postcode="19000",
@@ -45,8 +45,9 @@ def test_create_request_emails_the_private_link(django_capture_on_commit_callbac
     (message,) = mail.outbox
     assert message.to == ["anne.roux@tulle.test"]
     assert services.request_url(request) in message.body
-    assert message.alternatives and services.request_url(request) in (
-        message.alternatives[0][0]
+    assert (
+        message.alternatives
+        and services.request_url(request) in (message.alternatives[0][0])
     )
 
 
