@@ -99,13 +99,16 @@ def test_staff_accepts_after_confirmation(staff_client):
     assert "pas en attente" in response.content.decode()
 
 
-def test_staff_validates_an_awaiting_aidant(staff_client, structure, assert_journaled):
+def test_staff_validates_an_awaiting_aidant(
+    staff_client, structure, assert_journaled, django_capture_on_commit_callbacks
+):
     hab = HabilitationFactory(structure=structure, status=HabilitationStatus.REQUESTED)
     listing = staff_client.get(reverse("onboarding:staff-habilitations")).content
     assert hab.aidant.email in listing.decode()
     url = reverse("onboarding:staff-habilitation-activate", args=[hab.uuid])
     mail.outbox.clear()
-    response = staff_client.post(url, {"valid_until": "2099-12-31"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"valid_until": "2099-12-31"})
     assert response.status_code == 302
     hab.refresh_from_db()
     assert hab.status == HabilitationStatus.ACTIVE
