@@ -34,7 +34,7 @@ class RequestForm(DsfrBaseForm):
         choices=[("", _("Choisissez un type"))] + StructureType.choices,
         error_messages={"required": _("Choisissez le type de la structure.")},
     )
-    address = _text(_("Adresse"), 250)
+    address = _text(_("Adresse postale"), 250)
     postcode = forms.RegexField(
         label=_("Code postal"),
         regex=r"^\d{5}$",

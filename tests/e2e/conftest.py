@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
+from tests.e2e.smtp import smtp  # noqa: F401 (fixture: SMTP server on loopback)
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "static" / "vendor" / "axe" / "axe.min.js"
