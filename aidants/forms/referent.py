@@ -43,6 +43,18 @@ class ReasonForm(DsfrBaseForm):
     )
 
 
+class EndDateForm(DsfrBaseForm):
+    valid_until = forms.DateField(
+        label=_("Date de fin (facultative)"),
+        help_text=_(
+            "Au format jj/mm/aaaa. Après cette date, l'aidant ne peut plus agir."
+        ),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Saisissez une date valide.")},
+    )
+
+
 class RegisterCardForm(DsfrBaseForm):
     serial = forms.CharField(
         label=_("Numéro de série de la carte"),
