@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "aidants.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "onboarding.middleware.TermsOfUseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -182,6 +183,9 @@ INVITATION_VALID_HOURS = 72
 # A habilitation request's private link lives this long after its decision (or
 # after the draft's creation, for a draft never submitted).
 ONBOARDING_REQUEST_LINK_DAYS = env_int("RELAIS_REQUEST_LINK_DAYS", 60)
+# Terms of use in force: templates/onboarding/terms/<version>.html. A new
+# version is accepted again by everybody at their next page.
+TERMS_VERSION = "2026-12"
 INACTIVITY_SUSPEND_DAYS = 182
 INACTIVITY_WARN_DAYS = 152
 

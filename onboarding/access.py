@@ -61,3 +61,23 @@ def can_review(actor, request: HabilitationRequest) -> bool:
     return bool(
         actor.is_active and actor.is_staff and request.status == RequestStatus.SUBMITTED
     )
+
+
+def may_read_terms(user) -> bool:
+    """The terms of use page is open to anybody; accepting needs a login."""
+    return True
+
+
+def must_accept_terms_here(path: str) -> bool:
+    """Pages that wait for the terms to be accepted: all but the terms page
+    itself, logging out, static files and the health check."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    exempt = (
+        reverse("onboarding:terms"),
+        reverse("aidants:logout"),
+        settings.STATIC_URL,
+        "/healthz",
+    )
+    return not path.startswith(exempt)

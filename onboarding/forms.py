@@ -129,3 +129,13 @@ class ActivateForm(DsfrBaseForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Saisissez une date valide.")},
     )
+
+
+class AcceptTermsForm(DsfrBaseForm):
+    version = forms.CharField(widget=forms.HiddenInput)
+    accept = forms.BooleanField(
+        label=_("J'ai lu et j'accepte les conditions d'utilisation"),
+        error_messages={
+            "required": _("Cochez la case pour accepter les conditions d'utilisation.")
+        },
+    )

@@ -132,3 +132,24 @@ class RequestMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_author_kind_display()} — {self.created_at:%Y-%m-%d}"
+
+
+class TermsAcceptance(models.Model):
+    """An aidant (référent, staff) accepted this version of the terms of use."""
+
+    aidant = models.ForeignKey(
+        Aidant, on_delete=models.CASCADE, related_name="terms_acceptances"
+    )
+    version = models.CharField(_("version"), max_length=32)
+    accepted_at = models.DateTimeField(_("acceptées le"))
+
+    class Meta:
+        verbose_name = _("acceptation des conditions d'utilisation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["aidant", "version"], name="one_acceptance_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.aidant} — {self.version}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from onboarding.views import public, staff
+from onboarding.views import public, staff, terms
 
 app_name = "onboarding"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path(f"{LINK}deposer/", public.request_submit, name="request-submit"),
     path(f"{LINK}message/", public.request_message, name="request-message"),
+    path("conditions-d-utilisation/", terms.terms_of_use, name="terms"),
     # Staff space (onboarding/views/staff.py).
     path("equipe/", staff.home, name="staff-home"),
     path("equipe/demandes/", staff.requests_list, name="staff-requests"),

@@ -45,6 +45,19 @@ class AidantFactory(factory.django.DjangoModelFactory):
     profession = "Conseillère numérique"
     password = factory.django.Password(PASSWORD)
 
+    @factory.post_generation
+    def terms_accepted(obj, create, extracted, **kwargs):
+        """Personas have accepted the terms of use in force, unless
+        `terms_accepted=False` (the first-login tests)."""
+        if create and extracted is not False:
+            from django.conf import settings
+
+            from onboarding.models import TermsAcceptance
+
+            TermsAcceptance.objects.create(
+                aidant=obj, version=settings.TERMS_VERSION, accepted_at=timezone.now()
+            )
+
 
 class HabilitationFactory(factory.django.DjangoModelFactory):
     class Meta:
