@@ -68,6 +68,8 @@ class Action(models.TextChoices):
     )
     HABILITATION_REACTIVATED = "habilitation_reactivated", _("Habilitation réactivée")
     TERMS_ACCEPTED = "terms_accepted", _("Conditions d'utilisation acceptées")
+    CARDS_IMPORTED = "cards_imported", _("Cartes OTP importées dans le stock")
+    CARDS_ASSIGNED = "cards_assigned", _("Cartes OTP attribuées à une structure")
 
 
 class ActorType(models.TextChoices):
