@@ -71,6 +71,14 @@ def managed_cards(actor: Aidant, structure: Structure | None):
     return CarteTOTP.objects.filter(structure=structure)
 
 
+def stock_cards_of(actor: Aidant, structure: Structure | None):
+    """Cards of `structure`'s stock (not yet given to an aidant), if `actor`
+    manages it."""
+    return managed_cards(actor, structure).filter(
+        aidant__isnull=True, unlinked_at__isnull=True, device__isnull=False
+    )
+
+
 def can_change_habilitation(actor: Aidant, habilitation: Habilitation) -> bool:
     """A manager of the structure changes other members' habilitations, never
     their own (a référent cannot suspend or revoke themselves)."""

@@ -68,6 +68,11 @@ urlpatterns = [
         name="referent-card-register",
     ),
     path(
+        "referent/aidants/<uuid:habilitation_uuid>/carte-du-stock/",
+        referent_views.card_pick,
+        name="referent-card-pick",
+    ),
+    path(
         "referent/cartes/<uuid:card_uuid>/dissocier/",
         referent_views.card_unlink,
         name="referent-card-unlink",

@@ -139,3 +139,52 @@ class AcceptTermsForm(DsfrBaseForm):
             "required": _("Cochez la case pour accepter les conditions d'utilisation.")
         },
     )
+
+
+class CardImportForm(DsfrBaseForm):
+    file = forms.FileField(
+        label=_("Fichier CSV des cartes"),
+        help_text=_(
+            "Une carte par ligne : numéro de série, clé secrète en base32 et, "
+            "facultativement, la période (30 ou 60 secondes)."
+        ),
+        error_messages={"required": _("Choisissez le fichier CSV des cartes.")},
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > 1_000_000:
+            raise forms.ValidationError(_("Le fichier dépasse 1 Mo."))
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(
+                _("Le fichier doit être encodé en UTF-8.")
+            ) from exc
+
+
+class CardAssignForm(DsfrBaseForm):
+    siret = forms.CharField(
+        label=_("SIRET de la structure"),
+        max_length=14,
+        error_messages={"required": _("Saisissez le SIRET de la structure.")},
+    )
+    serials = forms.CharField(
+        label=_("Numéros de série"),
+        help_text=_("Un par ligne."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Saisissez au moins un numéro de série.")},
+    )
+
+    def clean_siret(self):
+        from aidants.models import Structure
+
+        structure = Structure.objects.filter(
+            siret=self.cleaned_data["siret"].strip(), active=True
+        ).first()
+        if structure is None:
+            raise forms.ValidationError(_("Aucune structure active ne porte ce SIRET."))
+        return structure
+
+    def clean_serials(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["serials"].splitlines()]

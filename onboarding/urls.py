@@ -50,4 +50,7 @@ urlpatterns = [
         name="staff-habilitation-activate",
     ),
     path("equipe/echeances/", staff.end_dates, name="staff-end-dates"),
+    path("equipe/cartes/", staff.cards, name="staff-cards"),
+    path("equipe/cartes/importer/", staff.cards_import, name="staff-cards-import"),
+    path("equipe/cartes/attribuer/", staff.cards_assign, name="staff-cards-assign"),
 ]

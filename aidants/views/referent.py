@@ -23,10 +23,12 @@ from aidants.forms.referent import (
     InviteAidantForm,
     ReasonForm,
     RegisterCardForm,
+    StockCardForm,
     UnlinkCardForm,
 )
 from aidants.models import BackupCodeDevice, Habilitation, HabilitationStatus
 from aidants.services import habilitations as hab_services
+from aidants.services.card_stock import link_stock_card
 from aidants.services.cards import InvalidSeed, register_card, unlink_card
 from aidants.services.invitations import invite_aidant
 from aidants.services.structures import set_allowed_demarches
@@ -362,4 +364,37 @@ def demarches(request):
         request,
         "aidants/referent/demarches.html",
         {"form": form, "structure": structure},
+    )
+
+
+@referent_required
+@GET_POST
+def card_pick(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    if hab.status == HabilitationStatus.REVOKED:
+        raise PermissionDenied(_("Cet aidant n'est plus membre de la structure."))
+    cards = access.stock_cards_of(request.user, hab.structure).order_by("serial")
+    form = StockCardForm(request.POST or None, cards=cards)
+    if request.method == "POST" and form.is_valid():
+        card = form.cleaned_data["card"]
+        try:
+            linked = link_stock_card(
+                card=card,
+                aidant=hab.aidant,
+                by=request.user,
+                otp_token=form.cleaned_data["otp_token"],
+            )
+        except AidantsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if linked:
+                messages.success(
+                    request,
+                    _("La carte %(serial)s est associée à %(name)s.")
+                    % {"serial": card.serial, "name": hab.aidant.get_full_name()},
+                )
+                return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+            form.add_error("otp_token", _("Code incorrect. Réessayez dans un instant."))
+    return render(
+        request, "aidants/referent/card_pick.html", {"hab": hab, "form": form}
     )

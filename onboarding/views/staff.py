@@ -16,8 +16,16 @@ from django.views.decorators.http import require_http_methods
 
 from aidants.exceptions import AidantsError
 from aidants.models import Habilitation, HabilitationStatus
+from aidants.services import card_stock
 from onboarding import access, services
-from onboarding.forms import ActivateForm, MessageForm, RefuseForm, StatusFilterForm
+from onboarding.forms import (
+    ActivateForm,
+    CardAssignForm,
+    CardImportForm,
+    MessageForm,
+    RefuseForm,
+    StatusFilterForm,
+)
 from onboarding.models import HabilitationRequest, RequestStatus
 
 PAGE_SIZE = 25
@@ -207,3 +215,52 @@ def end_dates(request):
     )
     context = {"page": _page(request, queryset), "today": timezone.localdate()}
     return render(request, "onboarding/staff/end_dates.html", context)
+
+
+@staff_required
+def cards(request):
+    queryset = (
+        card_stock.stock_cards().select_related("structure").order_by("serial", "pk")
+    )
+    context = {"page": _page(request, queryset)}
+    return render(request, "onboarding/staff/cards.html", context)
+
+
+@GET_POST
+@staff_required
+def cards_import(request):
+    form = CardImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = card_stock.parse_card_csv(form.cleaned_data["file"])
+            count = card_stock.import_cards(rows=rows, by=request.user)
+        except AidantsError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, _("%(n)d cartes importées.") % {"n": count})
+            return redirect("onboarding:staff-cards")
+    return render(request, "onboarding/staff/cards_import.html", {"form": form})
+
+
+@GET_POST
+@staff_required
+def cards_assign(request):
+    form = CardAssignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        structure = form.cleaned_data["siret"]
+        try:
+            count = card_stock.assign_cards(
+                serials=form.cleaned_data["serials"],
+                structure=structure,
+                by=request.user,
+            )
+        except AidantsError as exc:
+            form.add_error("serials", str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(n)d cartes attribuées à %(name)s.")
+                % {"n": count, "name": structure.name},
+            )
+            return redirect("onboarding:staff-cards")
+    return render(request, "onboarding/staff/cards_assign.html", {"form": form})
