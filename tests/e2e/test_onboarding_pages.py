@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from aidants.models import HabilitationStatus
+from aidants.services import card_stock
 from onboarding import access, services
 from tests.factories import (
     PASSWORD,
@@ -93,9 +94,39 @@ def test_staff_pages_pass_the_audit(ui, staff, structure):
                 "onboarding:staff-habilitation-activate", args=[requested.uuid]
             ),
             "staff-end-dates": reverse("onboarding:staff-end-dates"),
+            "staff-cards": reverse("onboarding:staff-cards"),
+            "staff-cards-import": reverse("onboarding:staff-cards-import"),
+            "staff-cards-assign": reverse("onboarding:staff-cards-assign"),
         },
     )
+    ui.goto(reverse("onboarding:staff-cards-import"))
+    ui.submit("Importer", "staff-cards-import-errors")
     ui.goto(reverse("onboarding:staff-request-refuse", args=[submitted.uuid]))
     ui.submit("Confirmer le refus", "staff-refuse-errors")
     ui.goto(reverse("onboarding:staff-request-changes", args=[submitted.uuid]))
     ui.submit("Envoyer la demande de modifications", "staff-changes-errors")
+
+
+def test_referent_pages_pass_the_audit(ui, referent, structure, staff):
+    suspended = HabilitationFactory(
+        structure=structure, status=HabilitationStatus.SUSPENDED
+    )
+    rows = card_stock.parse_card_csv(f"C-1,{TOTP_SECRET_B32}\n")
+    card_stock.import_cards(rows=rows, by=staff)
+    card_stock.assign_cards(serials=["C-1"], structure=structure, by=staff)
+    ui.login(referent.email, PASSWORD, TOTP_SECRET_B32)
+    args = [suspended.uuid]
+    visit(
+        ui,
+        {
+            "aidant": reverse("aidants:referent-aidant", args=args),
+            "reactivate": reverse(
+                "aidants:referent-habilitation-reactivate", args=args
+            ),
+            "end-date": reverse("aidants:referent-habilitation-end-date", args=args),
+            "card-pick": reverse("aidants:referent-card-pick", args=args),
+            "terms": reverse("onboarding:terms"),
+        },
+    )
+    ui.goto(reverse("aidants:referent-card-pick", args=args))
+    ui.submit("Associer la carte", "card-pick-errors")
