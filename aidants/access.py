@@ -71,6 +71,14 @@ def managed_cards(actor: Aidant, structure: Structure | None):
     return CarteTOTP.objects.filter(structure=structure)
 
 
+def stock_cards_of(actor: Aidant, structure: Structure | None):
+    """Cards of `structure`'s stock (not yet given to an aidant), if `actor`
+    manages it."""
+    return managed_cards(actor, structure).filter(
+        aidant__isnull=True, unlinked_at__isnull=True, device__isnull=False
+    )
+
+
 def can_change_habilitation(actor: Aidant, habilitation: Habilitation) -> bool:
     """A manager of the structure changes other members' habilitations, never
     their own (a référent cannot suspend or revoke themselves)."""
@@ -84,3 +92,14 @@ def member_structures(aidant: Aidant):
     """Structures where `aidant` has a membership of any status: the scope in
     which a structure is looked up for the aidant (others give a 404)."""
     return Structure.objects.filter(habilitations__aidant=aidant).distinct()
+
+
+def can_use_staff_space(user) -> bool:
+    """Active staff with a verified second factor (the staff space, beside the
+    admin)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.is_verified()
+    )

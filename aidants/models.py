@@ -251,7 +251,10 @@ class CarteTOTP(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     serial = models.CharField(_("numéro de série"), max_length=64, unique=True)
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="+")
+    # Null: in the team's stock, not yet given to a structure.
+    structure = models.ForeignKey(
+        Structure, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     aidant = models.ForeignKey(
         Aidant, null=True, blank=True, on_delete=models.SET_NULL, related_name="cartes"
     )

@@ -48,6 +48,16 @@ urlpatterns = [
         name="referent-habilitation-revoke",
     ),
     path(
+        "referent/aidants/<uuid:habilitation_uuid>/reactiver/",
+        referent_views.habilitation_reactivate,
+        name="referent-habilitation-reactivate",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/date-de-fin/",
+        referent_views.habilitation_end_date,
+        name="referent-habilitation-end-date",
+    ),
+    path(
         "referent/aidants/<uuid:habilitation_uuid>/co-referent/",
         referent_views.referent_designate,
         name="referent-designate",
@@ -56,6 +66,11 @@ urlpatterns = [
         "referent/aidants/<uuid:habilitation_uuid>/carte/",
         referent_views.card_register,
         name="referent-card-register",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/carte-du-stock/",
+        referent_views.card_pick,
+        name="referent-card-pick",
     ),
     path(
         "referent/cartes/<uuid:card_uuid>/dissocier/",

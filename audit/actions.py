@@ -45,6 +45,31 @@ class Action(models.TextChoices):
     JOURNAL_CHECKPOINTED = "journal_checkpointed", _("Point de contrôle signé")
     DATA_PURGED = "data_purged", _("Données personnelles purgées")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Clé de signature renouvelée")
+    HABILITATION_REQUEST_SUBMITTED = (
+        "habilitation_request_submitted",
+        _("Demande d'habilitation déposée"),
+    )
+    HABILITATION_REQUEST_CHANGES_ASKED = (
+        "habilitation_request_changes_asked",
+        _("Modifications demandées sur une demande d'habilitation"),
+    )
+    HABILITATION_REQUEST_ACCEPTED = (
+        "habilitation_request_accepted",
+        _("Demande d'habilitation acceptée"),
+    )
+    HABILITATION_REQUEST_REFUSED = (
+        "habilitation_request_refused",
+        _("Demande d'habilitation refusée"),
+    )
+    STRUCTURE_CREATED = "structure_created", _("Structure créée")
+    HABILITATION_END_DATE_SET = (
+        "habilitation_end_date_set",
+        _("Date de fin d'habilitation modifiée"),
+    )
+    HABILITATION_REACTIVATED = "habilitation_reactivated", _("Habilitation réactivée")
+    TERMS_ACCEPTED = "terms_accepted", _("Conditions d'utilisation acceptées")
+    CARDS_IMPORTED = "cards_imported", _("Cartes OTP importées dans le stock")
+    CARDS_ASSIGNED = "cards_assigned", _("Cartes OTP attribuées à une structure")
 
 
 class ActorType(models.TextChoices):

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("aidants.urls")),
     path("", include("mandats.urls")),
     path("", include("oidc.urls")),
+    path("", include("onboarding.urls")),
     path("demo-service/", include("demo_rp.urls")),
 ]

@@ -45,6 +45,19 @@ class AidantFactory(factory.django.DjangoModelFactory):
     profession = "Conseillère numérique"
     password = factory.django.Password(PASSWORD)
 
+    @factory.post_generation
+    def terms_accepted(obj, create, extracted, **kwargs):
+        """Personas have accepted the terms of use in force, unless
+        `terms_accepted=False` (the first-login tests)."""
+        if create and extracted is not False:
+            from django.conf import settings
+
+            from onboarding.models import TermsAcceptance
+
+            TermsAcceptance.objects.create(
+                aidant=obj, version=settings.TERMS_VERSION, accepted_at=timezone.now()
+            )
+
 
 class HabilitationFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -123,3 +136,37 @@ class AutorisationFactory(factory.django.DjangoModelFactory):
     usager = factory.SelfAttribute("mandat.usager")
     structure = factory.SelfAttribute("mandat.structure")
     demarche = "social"
+
+
+class HabilitationRequestFactory(factory.django.DjangoModelFactory):
+    """A habilitation request (draft by default) with one future référent."""
+
+    class Meta:
+        model = "onboarding.HabilitationRequest"
+        skip_postgeneration_save = True
+
+    link_salt = factory.Faker("hexify", text="^" * 64)
+    structure_name = factory.Sequence(lambda n: f"CCAS de Lyon {n}")
+    siret = factory.Sequence(lambda n: luhn_complete(f"{987654320000 + n:013d}"))
+    structure_type = "ccas"
+    address = "1 place de la Mairie"
+    postcode = "69001"
+    commune = "Lyon"
+    manager_first_name = "Hélène"
+    manager_last_name = "Martin"
+    manager_email = factory.Sequence(lambda n: f"direction{n}@ccas.test")
+    manager_role = "Directrice"
+    referent = factory.RelatedFactory(
+        "tests.factories.RequestedPersonFactory", factory_related_name="request"
+    )
+
+
+class RequestedPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "onboarding.RequestedPerson"
+
+    role = "referent"
+    first_name = "Rémi"
+    last_name = "Référent"
+    email = factory.Sequence(lambda n: f"referent{n}@ccas.test")
+    profession = "Responsable de l'accueil"

@@ -43,6 +43,18 @@ class ReasonForm(DsfrBaseForm):
     )
 
 
+class EndDateForm(DsfrBaseForm):
+    valid_until = forms.DateField(
+        label=_("Date de fin (facultative)"),
+        help_text=_(
+            "Au format jj/mm/aaaa. Après cette date, l'aidant ne peut plus agir."
+        ),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Saisissez une date valide.")},
+    )
+
+
 class RegisterCardForm(DsfrBaseForm):
     serial = forms.CharField(
         label=_("Numéro de série de la carte"),
@@ -177,3 +189,35 @@ class OtpCodeForm(DsfrBaseForm):
 
 class ConfirmForm(DsfrBaseForm):
     """An empty form: the confirmation pages only need CSRF."""
+
+
+class StockCardForm(DsfrBaseForm):
+    """A référent picks a card of the structure's stock and types its code."""
+
+    card = forms.ModelChoiceField(
+        label=_("Carte du stock de la structure"),
+        queryset=CarteTOTP.objects.none(),
+        to_field_name="uuid",
+        empty_label=_("Choisissez une carte"),
+        error_messages={
+            "required": _("Choisissez une carte."),
+            "invalid_choice": _("Cette carte n'est pas dans le stock de la structure."),
+        },
+    )
+    otp_token = forms.RegexField(
+        label=_("Code affiché par la carte"),
+        regex=r"^\d{6}$",
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
+        ),
+        error_messages={
+            "required": _("Saisissez le code affiché par la carte."),
+            "invalid": _("Le code compte 6 chiffres."),
+        },
+    )
+
+    def __init__(self, *args, cards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["card"].queryset = cards
+        self.fields["card"].label_from_instance = lambda card: card.serial

@@ -159,3 +159,54 @@ def designate_referent(*, habilitation: Habilitation, by: Aidant) -> Habilitatio
         hab.save(update_fields=["is_referent"])
         _journal(audit.Action.REFERENT_DESIGNATED, hab, by)
     return hab
+
+
+def reactivate_habilitation(*, habilitation: Habilitation, by: Aidant) -> Habilitation:
+    """A référent of the structure (or staff) lifts a suspension: the aidant acts
+    again, until the end date if one is set. Journals HABILITATION_REACTIVATED;
+    raises NotAllowed or InvalidTransition (not suspended, or expired)."""
+    with transaction.atomic():
+        hab = _locked(habilitation)
+        _require_manager(by, hab.structure)
+        if hab.status != S.SUSPENDED:
+            raise InvalidTransition(
+                _("Seule une habilitation suspendue peut être réactivée.")
+            )
+        if hab.valid_until is not None and hab.valid_until < timezone.localdate():
+            raise InvalidTransition(
+                _("Cette habilitation a expiré : changez d'abord sa date de fin.")
+            )
+        hab.status = S.ACTIVE
+        hab.decided_by, hab.decided_at, hab.reason = by, timezone.now(), ""
+        hab.save()
+        _journal(audit.Action.HABILITATION_REACTIVATED, hab, by)
+    return hab
+
+
+def set_habilitation_end_date(
+    *, habilitation: Habilitation, by: Aidant, valid_until: date | None
+) -> Habilitation:
+    """A référent of the structure (or staff) sets, changes or removes (None) the
+    habilitation's end date; after it the aidant can no longer act (see
+    Habilitation.is_active). Journals HABILITATION_END_DATE_SET; raises
+    NotAllowed or InvalidTransition (revoked, or a date in the past)."""
+    with transaction.atomic():
+        hab = _locked(habilitation)
+        _require_manager(by, hab.structure)
+        if hab.status == S.REVOKED:
+            raise InvalidTransition(_("Cette habilitation est révoquée."))
+        if valid_until is not None and valid_until < timezone.localdate():
+            raise InvalidTransition(_("La date de fin ne peut pas être passée."))
+        hab.valid_until = valid_until
+        hab.save(update_fields=["valid_until"])
+        audit.record(
+            audit.Action.HABILITATION_END_DATE_SET,
+            actor=by,
+            structure=hab.structure,
+            details={
+                "aidant": str(hab.aidant.uuid),
+                "habilitation": str(hab.uuid),
+                "valid_until": valid_until.isoformat() if valid_until else None,
+            },
+        )
+    return hab

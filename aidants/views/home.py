@@ -16,5 +16,6 @@ def home(request):
         "is_referent": access.is_referent(user, structure),
         "has_habilitation": access.has_active_habilitation(user, structure),
         "structures": access.usable_structures(user),
+        "can_use_staff_space": access.can_use_staff_space(user),
     }
     return render(request, "aidants/home.html", context)

@@ -5,6 +5,7 @@ scoped to the référent's current structure (another structure's object is a 40
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,16 +19,20 @@ from aidants.exceptions import AidantsError
 from aidants.forms.referent import (
     ConfirmForm,
     DemarchesForm,
+    EndDateForm,
     InviteAidantForm,
     ReasonForm,
     RegisterCardForm,
+    StockCardForm,
     UnlinkCardForm,
 )
 from aidants.models import BackupCodeDevice, Habilitation, HabilitationStatus
 from aidants.services import habilitations as hab_services
+from aidants.services.card_stock import link_stock_card
 from aidants.services.cards import InvalidSeed, register_card, unlink_card
 from aidants.services.invitations import invite_aidant
 from aidants.services.structures import set_allowed_demarches
+from audit.models import JournalEntry
 
 PAGE_SIZE = 25
 GET_POST = require_http_methods(["GET", "POST"])
@@ -73,7 +78,22 @@ def _allowed_actions(user, hab: Habilitation) -> dict[str, bool]:
         and not hab.is_referent
         and status != HabilitationStatus.REVOKED,
         "card": status != HabilitationStatus.REVOKED,
+        "reactivate": change and status == HabilitationStatus.SUSPENDED,
+        "end_date": change and status != HabilitationStatus.REVOKED,
     }
+
+
+HISTORY_SIZE = 20
+
+
+def _history(hab: Habilitation):
+    """The latest journal entries of the structure by or about this aidant."""
+    aidant_id = str(hab.aidant.uuid)
+    return (
+        JournalEntry.objects.for_structure(hab.structure.journal_id)
+        .filter(Q(actor_id=aidant_id) | Q(details__aidant=aidant_id))
+        .order_by("-seq")[:HISTORY_SIZE]
+    )
 
 
 @referent_required
@@ -113,6 +133,7 @@ def aidant_detail(request, habilitation_uuid):
             "devices": _devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
             "cards": cards,
             "actions": _allowed_actions(request.user, hab),
+            "history": _history(hab),
         },
     )
 
@@ -144,6 +165,23 @@ CONFIRMATIONS = {
             "%(name)s ?"
         ),
         gettext_lazy("L'habilitation de %(name)s est révoquée."),
+    ),
+    "reactivate": (
+        hab_services.reactivate_habilitation,
+        ConfirmForm,
+        gettext_lazy("Réactiver l'habilitation"),
+        gettext_lazy("Êtes-vous sûr de vouloir réactiver l'habilitation de %(name)s ?"),
+        gettext_lazy("L'habilitation de %(name)s est de nouveau active."),
+    ),
+    "end_date": (
+        hab_services.set_habilitation_end_date,
+        EndDateForm,
+        gettext_lazy("Date de fin d'habilitation"),
+        gettext_lazy(
+            "Jusqu'à quelle date %(name)s peut-il ou elle agir ? Laissez vide pour "
+            "ne fixer aucune date de fin."
+        ),
+        gettext_lazy("La date de fin d'habilitation de %(name)s est enregistrée."),
     ),
     "designate": (
         hab_services.designate_referent,
@@ -195,6 +233,18 @@ def habilitation_suspend(request, habilitation_uuid):
 @GET_POST
 def habilitation_revoke(request, habilitation_uuid):
     return _confirm(request, habilitation_uuid, "revoke")
+
+
+@referent_required
+@GET_POST
+def habilitation_reactivate(request, habilitation_uuid):
+    return _confirm(request, habilitation_uuid, "reactivate")
+
+
+@referent_required
+@GET_POST
+def habilitation_end_date(request, habilitation_uuid):
+    return _confirm(request, habilitation_uuid, "end_date")
 
 
 @referent_required
@@ -314,4 +364,37 @@ def demarches(request):
         request,
         "aidants/referent/demarches.html",
         {"form": form, "structure": structure},
+    )
+
+
+@referent_required
+@GET_POST
+def card_pick(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    if hab.status == HabilitationStatus.REVOKED:
+        raise PermissionDenied(_("Cet aidant n'est plus membre de la structure."))
+    cards = access.stock_cards_of(request.user, hab.structure).order_by("serial")
+    form = StockCardForm(request.POST or None, cards=cards)
+    if request.method == "POST" and form.is_valid():
+        card = form.cleaned_data["card"]
+        try:
+            linked = link_stock_card(
+                card=card,
+                aidant=hab.aidant,
+                by=request.user,
+                otp_token=form.cleaned_data["otp_token"],
+            )
+        except AidantsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if linked:
+                messages.success(
+                    request,
+                    _("La carte %(serial)s est associée à %(name)s.")
+                    % {"serial": card.serial, "name": hab.aidant.get_full_name()},
+                )
+                return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+            form.add_error("otp_token", _("Code incorrect. Réessayez dans un instant."))
+    return render(
+        request, "aidants/referent/card_pick.html", {"hab": hab, "form": form}
     )

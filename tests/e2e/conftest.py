@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
+from tests.e2e.smtp import smtp  # noqa: F401 (fixture: SMTP server on loopback)
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "static" / "vendor" / "axe" / "axe.min.js"
@@ -341,8 +343,13 @@ class Ui:
         self.otp(next_totp_code(email, secret_b32), name)
 
     def otp(self, code: str, name: str | None = None) -> None:
+        """The second factor; a first login (or a new version of the terms of
+        use) then goes through the terms page, accepted here."""
         self.fill("Code à usage unique", code)
-        self.submit("Valider", name)
+        self.submit("Valider", None if name is None else name)
+        if self.path() == "/conditions-d-utilisation/":
+            self.tick("J'ai lu et j'accepte les conditions d'utilisation")
+            self.submit("Accepter et continuer", name)
 
 
 @contextmanager
