@@ -107,7 +107,7 @@ def test_forged_signature_is_not_found(client, mandat):
 
 
 def test_signature_survives_key_rotation(client, mandat):
-    rotate_key("ES256")
+    rotate_key("ES256", purpose="mandat")
     assert "Mandat valide" in text(client.get(url(mandat)))
 
 
@@ -130,7 +130,7 @@ def test_command_with_public_id(mandat, capsys):
 
 def test_command_with_jws_and_jwks_file(mandat, tmp_path, capsys):
     path = tmp_path / "jwks.json"
-    path.write_text(json.dumps(public_jwks()))
+    path.write_text(json.dumps(public_jwks("mandat")))
     assert run(mandat.signature, "--jwks", str(path)) == 0
     assert "Statut : valide" in capsys.readouterr().out
 
