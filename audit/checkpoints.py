@@ -102,3 +102,16 @@ def _witness(checkpoint: JournalCheckpoint, now: Any) -> None:
             )
         )
     witness.append(genesis, records)
+
+
+def checkpoint_if_new_entries(*, actor: Any = None) -> JournalCheckpoint | None:
+    """`create_checkpoint` unless nothing was journaled since the last one (its
+    own JOURNAL_CHECKPOINTED entry aside): idempotent callers such as seed_demo
+    add no entry on a second run."""
+    from audit.models import JournalHead
+
+    last = JournalCheckpoint.objects.order_by("-seq", "-pk").first()
+    head_seq = JournalHead.objects.values_list("seq", flat=True).get(pk=1)
+    if last is not None and head_seq <= last.seq + 1:
+        return None
+    return create_checkpoint(actor=actor)

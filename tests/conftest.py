@@ -108,7 +108,7 @@ def staff(db):
 def verified_client(client, user):
     """Log `user` in with a verified OTP device, as after a real two-factor login."""
     client.force_login(user)
-    device = user.totpdevice_set.first()
+    device = user.totp_devices.first()
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
