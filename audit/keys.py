@@ -19,6 +19,7 @@ import warnings
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from joserfc import jws
@@ -174,14 +175,17 @@ def public_jwks(*purposes: str) -> dict[str, list[dict[str, Any]]]:
         rows = rows.filter(purpose__in=purposes)
     keys = []
     for kid, alg, sealed in rows.values_list("kid", "alg", "sealed_private_key"):
-        public = _public_jwk(kid, alg, sealed)
+        public = _public_jwk(kid, alg, sealed, tuple(settings.KEY_ENCRYPTION_KEYS))
         if public is not None:
             keys.append(dict(public))
     return {"keys": keys}
 
 
 @lru_cache(maxsize=256)
-def _public_jwk(kid: str, alg: str, sealed: str) -> dict[str, Any] | None:
+def _public_jwk(
+    kid: str, alg: str, sealed: str, kek: tuple[str, ...]
+) -> dict[str, Any] | None:
+    # Cached per sealed value and KEK list: opening a key costs a decryption.
     try:
         key = _KEY_CLASSES[alg].import_key(unseal(sealed))
     except (SealError, KeyError, ValueError, TypeError) as exc:
