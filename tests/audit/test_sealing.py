@@ -63,3 +63,16 @@ def test_signing_key_rotation_per_purpose(db, assert_journaled):
     }
     published = {k["kid"] for k in Client().get("/oidc/jwks").json()["keys"]}
     assert not {old.kid, new.kid} & published  # mandate keys sign no id_token
+
+
+def test_checkpoint_is_refused_whole_when_the_witness_cannot_be_written(
+    db, settings, tmp_path
+):
+    from audit.models import JournalCheckpoint
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.JOURNAL_WITNESS_DIR = blocker / "witness"
+    with pytest.raises(CommandError, match="Témoin impossible à écrire"):
+        call_command("journal_checkpoint")
+    assert not JournalCheckpoint.objects.exists()
