@@ -194,12 +194,11 @@ def _reconcile(report: VerifyReport, witness: Any) -> None:
             "pk", "seq", "entry_hash", "created_at", "kid", "signature"
         )
     )
-    unmatched = {row[0]: row for row in rows}
+    # By signature: a signature names one checkpoint (linear, not quadratic).
+    unmatched = {row[5]: row for row in rows}
     for item in witness.checkpoints:
-        match = next(
-            (pk for pk, *rest in unmatched.values() if item.matches(tuple(rest))), None
-        )
-        if match is None:
+        row = unmatched.get(item.signature)
+        if row is None or not item.matches(row[1:]):
             raise _Broken(
                 Problem(
                     item.seq,
@@ -211,7 +210,7 @@ def _reconcile(report: VerifyReport, witness: Any) -> None:
                     % {"seq": item.seq, "line": item.line},
                 )
             )
-        del unmatched[match]
+        del unmatched[item.signature]
     for pk, seq, *_rest in unmatched.values():
         raise _Broken(
             Problem(

@@ -76,3 +76,22 @@ def test_checkpoint_is_refused_whole_when_the_witness_cannot_be_written(
     with pytest.raises(CommandError, match="Témoin impossible à écrire"):
         call_command("journal_checkpoint")
     assert not JournalCheckpoint.objects.exists()
+
+
+def test_no_code_uses_django_otp_clear_seed_device():
+    """django-otp's own TOTPDevice stores the seed in clear: only aidants.models
+    (to reuse its logic) and aidants.admin (to unregister it) may name it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {root / "aidants" / "models.py", root / "aidants" / "admin.py"}
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("aidants", "mandats", "oidc", "audit", "config", "tests")
+        for path in (root / folder).rglob("*.py")
+        if "migrations" not in path.parts
+        and path not in allowed
+        and path != Path(__file__).resolve()
+        and "otp_totp.models" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
