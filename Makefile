@@ -46,4 +46,4 @@ run: $(STAMP)
 	$(PY) -m scripts.run_dev
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm var/witness

@@ -12,7 +12,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from aidants import access
 from aidants.exceptions import AidantsError
@@ -22,6 +22,7 @@ from aidants.models import (
     CarteTOTP,
     Habilitation,
     Structure,
+    TOTPDevice,
 )
 from aidants.services.habilitations import activate_habilitation, refuse_habilitation
 
@@ -241,8 +242,10 @@ class SafeDeviceAdmin(admin.ModelAdmin):
         return False
 
 
-if admin.site.is_registered(TOTPDevice):
-    admin.site.unregister(TOTPDevice)
+if admin.site.is_registered(PlainTOTPDevice):
+    # django-otp's own admin shows the seed and its QR code; its table stays
+    # empty anyway (seeds live sealed in aidants.TOTPDevice).
+    admin.site.unregister(PlainTOTPDevice)
 
 
 @admin.register(TOTPDevice)

@@ -14,10 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
-from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
+from aidants.models import (
+    Aidant,
+    Habilitation,
+    HabilitationStatus,
+    Structure,
+    TOTPDevice,
+)
 from aidants.services.habilitations import (
     activate_habilitation,
     designate_referent,
@@ -153,7 +158,8 @@ def _ensure_account(account: DemoAccount, structure: Structure | None) -> Aidant
 
 def _ensure_totp(user: Aidant, account: DemoAccount) -> None:
     key = base64.b32decode(account.totp_secret).hex()
-    if TOTPDevice.objects.filter(user=user, key=key, confirmed=True).exists():
+    devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+    if any(device.key == key for device in devices):
         return
     # The fixed demo seed is set directly (the enrolment service draws a random
     # one); journaled here like a confirmed enrolment.

@@ -1,6 +1,8 @@
+import secrets
 import uuid
 from datetime import date, datetime
 
+from django.conf import settings
 from django.contrib.auth.models import (
     AbstractBaseUser,
     BaseUserManager,
@@ -10,11 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.models import Device, ThrottlingMixin
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from aidants.demarches import Demarche
 from aidants.validators import validate_siret
 from audit.actions import ActorType
+from audit.sealing import SealedField, seal, unseal
 
 
 class StructureType(models.TextChoices):
@@ -239,6 +243,58 @@ class Invitation(models.Model):
         return self.used_at is None and (at or timezone.now()) < self.expires_at
 
 
+def new_sealed_totp_key() -> str:
+    """A fresh random 160-bit TOTP seed (RFC 4226 §4), sealed."""
+    return seal(secrets.token_bytes(20))
+
+
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """django-otp's TOTP device (apps and physical cards) whose seed is sealed
+    under the key-encryption key (audit.sealing): a copy of the database alone
+    yields no seed. Same fields and API as `otp_totp.TOTPDevice` (`key` in hex,
+    `bin_key`, `verify_token`, `config_url`), which is kept installed only for
+    its migration history and stays empty."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="totp_devices",
+        help_text="The user that this device belongs to.",
+    )
+    sealed_key = SealedField(_("graine chiffrée"), default=new_sealed_totp_key)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("dispositif TOTP")
+        verbose_name_plural = _("dispositifs TOTP")
+
+    @property
+    def bin_key(self) -> bytes:
+        """The seed, opened with the key-encryption key."""
+        return unseal(self.sealed_key)
+
+    @property
+    def key(self) -> str:
+        """The seed in hex, as django-otp's `TOTPDevice.key`."""
+        return self.bin_key.hex()
+
+    @key.setter
+    def key(self, value: str) -> None:
+        self.sealed_key = seal(bytes.fromhex(value))
+
+    # django-otp's own TOTP logic, unchanged: it reads the seed through
+    # `bin_key` only, and calls no super().
+    verify_token = PlainTOTPDevice.verify_token
+    get_throttle_factor = PlainTOTPDevice.get_throttle_factor
+    config_url = PlainTOTPDevice.config_url
+    _read_str_from_settings = PlainTOTPDevice._read_str_from_settings
+
+
 class CardUnlinkReason(models.TextChoices):
     LOST = "lost", _("carte perdue")
     BROKEN = "broken", _("carte défectueuse")
@@ -259,7 +315,7 @@ class CarteTOTP(models.Model):
         Aidant, null=True, blank=True, on_delete=models.SET_NULL, related_name="cartes"
     )
     device = models.OneToOneField(
-        "otp_totp.TOTPDevice",
+        "aidants.TOTPDevice",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -283,8 +339,9 @@ class CarteTOTP(models.Model):
 
 
 class BackupCodeDevice(ThrottlingMixin, Device):
-    """Single-use backup codes, stored as SHA-256 hashes (django-otp's static
-    device stores them in clear)."""
+    """Single-use backup codes, stored as keyed hashes (HMAC-SHA-256 with a
+    pepper from outside the database; django-otp's static device stores them in
+    clear)."""
 
     class Meta(Device.Meta):
         verbose_name = _("codes de secours")

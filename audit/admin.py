@@ -54,10 +54,18 @@ class JournalCheckpointAdmin(ReadOnlyAdmin):
 
 @admin.register(ServiceKey)
 class ServiceKeyAdmin(ReadOnlyAdmin):
-    list_display = ("kid", "alg", "active", "created_at", "retired_at")
-    list_filter = ("alg", "active")
-    # Never display the private key.
-    fields = ("kid", "alg", "active", "created_at", "retired_at", "public_jwk")
+    list_display = ("kid", "purpose", "alg", "active", "created_at", "retired_at")
+    list_filter = ("purpose", "alg", "active")
+    # Never display the private key, not even sealed.
+    fields = (
+        "kid",
+        "purpose",
+        "alg",
+        "active",
+        "created_at",
+        "retired_at",
+        "public_jwk",
+    )
     readonly_fields = fields
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from audit import checks  # noqa: F401 - registers the deploy checks
         from audit.triggers import ensure_triggers
 
         # `flush` (used between transactional tests) has to drop the triggers to

@@ -1,18 +1,25 @@
-"""The service's signing keys: journal checkpoints, mandate signatures, id_tokens.
+"""The service's signing keys, one per purpose: id_tokens, mandate signatures,
+journal checkpoints (`KeyPurpose`).
 
-Keys live in the database (several stateless app instances share them), one active
-key per algorithm. Rotation retires the old key but keeps it published in the JWKS
-so that everything it signed still verifies, until an operator deletes the row.
+Keys live in the database (several stateless app instances share them), sealed
+under the key-encryption key (audit.sealing), one active key per purpose and
+algorithm. Public keys are derived from the sealed private keys, so a row that
+someone inserted into the database without the KEK is never published nor
+trusted. Rotation retires the old key but keeps it published so that everything
+it signed still verifies, until an operator deletes the row.
 
-    from audit.keys import sign_jws, verify_jws, public_jwks
-    token = sign_jws({"seq": 12, "hash": "..."})
-    payload = verify_jws(token)          # raises audit.keys.InvalidSignature
+    from audit.keys import KeyPurpose, sign_jws, verify_jws, public_jwks
+    token = sign_jws({"n": 12}, purpose=KeyPurpose.MANDAT)
+    payload = verify_jws(token, public_jwks(KeyPurpose.MANDAT))
 """
 
 import json
+import logging
 import warnings
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from joserfc import jws
@@ -20,10 +27,14 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from audit.actions import Action
-from audit.models import KeyAlgorithm, ServiceKey
+from audit.models import KeyAlgorithm, KeyPurpose, ServiceKey
+from audit.sealing import SealError, seal, unseal
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "InvalidSignature",
+    "KeyPurpose",
     "canonical_json",
     "current_key",
     "public_jwks",
@@ -54,8 +65,14 @@ def _check_alg(alg: str) -> str:
     return alg
 
 
+def _check_purpose(purpose: str) -> str:
+    if purpose not in KeyPurpose.values or purpose == KeyPurpose.LEGACY:
+        raise ValueError(f"Unsupported key purpose: {purpose!r}")
+    return purpose
+
+
 def _generate(alg: str) -> tuple[str, str, dict[str, Any]]:
-    """A fresh key pair: (kid, private PEM, public JWK with kid/alg/use)."""
+    """A fresh key pair: (kid, sealed private PEM, public JWK with kid/alg/use)."""
     if alg == "ES256":
         key = ECKey.generate_key("P-256", auto_kid=True)
     elif alg == "RS256":
@@ -66,53 +83,70 @@ def _generate(alg: str) -> tuple[str, str, dict[str, Any]]:
     kid = key.kid
     public = dict(key.as_dict(private=False))
     public.update(kid=kid, alg=alg, use="sig")
-    return kid, key.as_pem(private=True).decode("ascii"), public
+    return kid, seal(key.as_pem(private=True)), public
 
 
-def current_key(alg: str = "ES256") -> ServiceKey:
-    """The active key for `alg`, created on first use.
+def current_key(alg: str = "ES256", *, purpose: str) -> ServiceKey:
+    """The active key for `purpose` and `alg`, created on first use.
 
     Race-safe: when two workers create it at once, the partial unique constraint
-    (one active key per alg) lets one win and the other reads the winner's key.
-    Journals nothing (creation is not a rotation). Raises ValueError on an
-    unknown alg.
+    (one active key per purpose and alg) lets one win and the other reads the
+    winner's key. Journals nothing (creation is not a rotation). Raises
+    ValueError on an unknown alg or purpose.
     """
     _check_alg(alg)
-    key = ServiceKey.objects.filter(alg=alg, active=True).first()
+    _check_purpose(purpose)
+    mine = ServiceKey.objects.filter(purpose=purpose, alg=alg, active=True)
+    key = mine.first()
     if key is not None:
         return key
-    kid, pem, public = _generate(alg)
+    kid, sealed, public = _generate(alg)
     try:
         with transaction.atomic():
             return ServiceKey.objects.create(
-                kid=kid, alg=alg, private_pem=pem, public_jwk=public, active=True
+                kid=kid,
+                purpose=purpose,
+                alg=alg,
+                sealed_private_key=sealed,
+                public_jwk=public,
+                active=True,
             )
     except IntegrityError:
-        return ServiceKey.objects.get(alg=alg, active=True)
+        return mine.get()
 
 
-def rotate_key(alg: str = "ES256", *, actor: Any = None) -> ServiceKey:
-    """Make a new key current for `alg`; the old one is retired but stays published.
+def rotate_key(alg: str = "ES256", *, purpose: str, actor: Any = None) -> ServiceKey:
+    """Make a new key current for `purpose` and `alg`; the old one is retired but
+    stays published.
 
-    Journals SIGNING_KEY_ROTATED (kid, previous kid) in the same transaction; the
-    journal append locks the head row first, which also serializes two concurrent
-    rotations. `actor` as for `audit.record` (None: the system).
+    Journals SIGNING_KEY_ROTATED (purpose, kid, previous kid) in the same
+    transaction; the journal append locks the head row first, which also
+    serializes two concurrent rotations. `actor` as for `audit.record` (None:
+    the system). Raises ValueError on an unknown alg or purpose.
     """
     _check_alg(alg)
-    kid, pem, public = _generate(alg)
+    _check_purpose(purpose)
+    kid, sealed, public = _generate(alg)
     with transaction.atomic():
         from audit.journal import lock_head
 
         lock_head()
         previous = (
-            ServiceKey.objects.select_for_update().filter(alg=alg, active=True).first()
+            ServiceKey.objects.select_for_update()
+            .filter(purpose=purpose, alg=alg, active=True)
+            .first()
         )
         if previous is not None:
             previous.active = False
             previous.retired_at = timezone.now()
             previous.save(update_fields=["active", "retired_at"])
         key = ServiceKey.objects.create(
-            kid=kid, alg=alg, private_pem=pem, public_jwk=public, active=True
+            kid=kid,
+            purpose=purpose,
+            alg=alg,
+            sealed_private_key=sealed,
+            public_jwk=public,
+            active=True,
         )
         from audit.journal import record
 
@@ -120,6 +154,7 @@ def rotate_key(alg: str = "ES256", *, actor: Any = None) -> ServiceKey:
             Action.SIGNING_KEY_ROTATED,
             actor=actor,
             details={
+                "purpose": purpose,
                 "alg": alg,
                 "kid": kid,
                 "previous_kid": previous.kid if previous else "",
@@ -128,33 +163,58 @@ def rotate_key(alg: str = "ES256", *, actor: Any = None) -> ServiceKey:
     return key
 
 
-def public_jwks() -> dict[str, list[dict[str, Any]]]:
-    """Every stored key's public JWK (active and retired), for the JWKS URL and for
-    verification. Private parameters are never included."""
+def public_jwks(*purposes: str) -> dict[str, list[dict[str, Any]]]:
+    """The public JWK of every stored key (active and retired) of these purposes
+    (all purposes when none is given), for the JWKS URL and for verification.
+
+    Each public key is derived from the sealed private key: a row whose private
+    key does not open with the KEK (inserted by someone without it) is left out.
+    """
+    rows = ServiceKey.objects.order_by("-active", "-created_at")
+    if purposes:
+        rows = rows.filter(purpose__in=purposes)
     keys = []
-    for key in ServiceKey.objects.order_by("-active", "-created_at"):
-        public = {k: v for k, v in key.public_jwk.items() if k != "d"}
-        public.update(kid=key.kid, alg=key.alg, use="sig")
-        keys.append(public)
+    for kid, alg, sealed in rows.values_list("kid", "alg", "sealed_private_key"):
+        public = _public_jwk(kid, alg, sealed, tuple(settings.KEY_ENCRYPTION_KEYS))
+        if public is not None:
+            keys.append(dict(public))
     return {"keys": keys}
 
 
+@lru_cache(maxsize=256)
+def _public_jwk(
+    kid: str, alg: str, sealed: str, kek: tuple[str, ...]
+) -> dict[str, Any] | None:
+    # Cached per sealed value and KEK list: opening a key costs a decryption.
+    try:
+        key = _KEY_CLASSES[alg].import_key(unseal(sealed))
+    except (SealError, KeyError, ValueError, TypeError) as exc:
+        logger.warning("Signing key %s not published: %s", kid, exc)
+        return None
+    public = dict(key.as_dict(private=False))
+    public.update(kid=kid, alg=alg, use="sig")
+    return public
+
+
 def _private_key(key: ServiceKey) -> ECKey | RSAKey | OKPKey:
-    return _KEY_CLASSES[key.alg].import_key(key.private_pem.encode("ascii"))
+    return _KEY_CLASSES[key.alg].import_key(key.private_pem())
 
 
 def sign_jws(
     payload: dict[str, Any],
     *,
+    purpose: str,
     alg: str = "ES256",
     headers: dict[str, Any] | None = None,
 ) -> str:
-    """Compact JWS of `payload` as canonical JSON, signed by the current `alg` key.
+    """Compact JWS of `payload` as canonical JSON, signed by the current key for
+    `purpose` and `alg`.
 
     The protected header carries `alg` and `kid` (plus any extra `headers`, e.g.
-    `{"typ": "JWT"}`). Raises ValueError on an unknown alg.
+    `{"typ": "JWT"}`). Raises ValueError on an unknown alg or purpose, and
+    audit.sealing.SealError when the key does not open with the KEK.
     """
-    key = current_key(alg)
+    key = current_key(alg, purpose=purpose)
     protected = dict(headers or {})
     protected.update(alg=key.alg, kid=key.kid)
     with warnings.catch_warnings():
@@ -176,9 +236,10 @@ def _find_jwk(jwks: dict[str, Any], kid: str) -> dict[str, Any]:
 def verify_jws(token: str, jwks: dict[str, Any] | None = None) -> dict[str, Any]:
     """Verify a compact JWS and return its JSON object payload.
 
-    The key is picked by the header's `kid` in `jwks` (default: this service's
-    published keys); the header's `alg` must be the key's. Raises InvalidSignature
-    with the reason on anything wrong.
+    The key is picked by the header's `kid` in `jwks` (default: every key of this
+    service; callers pass the key set of the purpose they verify); the header's
+    `alg` must be the key's. Raises InvalidSignature with the reason on anything
+    wrong.
     """
     if isinstance(token, bytes):
         token = token.decode("ascii", "replace")

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action, ActorType
+from audit.sealing import SealedField, unseal
 
 GENESIS_HASH = "0" * 64
 
@@ -108,19 +109,35 @@ class KeyAlgorithm(models.TextChoices):
     EDDSA = "EdDSA", "EdDSA (Ed25519)"
 
 
+class KeyPurpose(models.TextChoices):
+    """One key per purpose: a key that signs id_tokens never signs a mandate or
+    a checkpoint. LEGACY: keys from before that rule (retired, still verify)."""
+
+    ID_TOKEN = "id_token", _("id_tokens (publiée dans le JWKS)")
+    MANDAT = "mandat", _("signature des mandats")
+    CHECKPOINT = "checkpoint", _("points de contrôle du journal")
+    LEGACY = "legacy", _("ancienne clé commune (retirée)")
+
+
 class ServiceKey(models.Model):
-    """One of the service's signing keys (journal checkpoints, mandate signatures,
-    OIDC id_tokens). One active key per algorithm; retired keys stay published
-    for verification until the row is deleted. Managed through `audit.keys`."""
+    """One of the service's signing keys, for one purpose. One active key per
+    purpose and algorithm; retired keys stay published for verification until
+    the row is deleted. The private key is sealed under the key-encryption key
+    (audit.sealing), and the published public key is derived from it: a row
+    inserted without that key publishes nothing. Managed through `audit.keys`."""
 
     kid = models.CharField(_("identifiant de clé"), max_length=128, unique=True)
+    purpose = models.CharField(
+        _("usage"), max_length=16, choices=KeyPurpose.choices, db_index=True
+    )
     alg = models.CharField(
         _("algorithme"),
         max_length=8,
         choices=KeyAlgorithm.choices,
         default=KeyAlgorithm.ES256,
     )
-    private_pem = models.TextField(_("clé privée (PEM)"))
+    sealed_private_key = SealedField(_("clé privée chiffrée"))
+    # Informational (admin); what is published is derived from the sealed key.
     public_jwk = models.JSONField(_("clé publique (JWK)"))
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     retired_at = models.DateTimeField(_("retirée le"), null=True, blank=True)
@@ -134,14 +151,19 @@ class ServiceKey(models.Model):
             # Two workers creating "the" current key at once: one of them loses
             # here and reads the winner's key (see audit.keys.current_key).
             models.UniqueConstraint(
-                fields=["alg"],
+                fields=["purpose", "alg"],
                 condition=models.Q(active=True),
-                name="one_active_key_per_alg",
+                name="one_active_key_per_purpose_alg",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.alg} {self.kid}"
+        return f"{self.purpose} {self.alg} {self.kid}"
+
+    def private_pem(self) -> bytes:
+        """The private key (PEM), opened with the key-encryption key. Raises
+        audit.sealing.SealError."""
+        return unseal(self.sealed_private_key)
 
 
 class JournalCheckpoint(models.Model):

@@ -5,11 +5,12 @@ checked in a single pass, see docs/journal.md for the measured time.
 """
 
 import hashlib
+import heapq
 import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -37,6 +38,15 @@ class VerifyReport:
     elapsed: float = 0.0
     problem: Problem | None = None
     last_seq: int = 0
+    witnessed: int = 0
+    witness_seq: int = 0
+    witness_path: str = ""
+
+    @property
+    def uncovered(self) -> int:
+        """Entries after the last witnessed checkpoint: not yet provable against
+        a truncation by someone who can write the database."""
+        return max(0, self.last_seq - self.witness_seq)
 
     @property
     def ok(self) -> bool:
@@ -48,9 +58,13 @@ class _Broken(Exception):  # noqa: N818 - internal control flow
         self.problem = problem
 
 
-def _signed_checkpoints(jwks: dict[str, Any]) -> Iterator[tuple[int, str, int]]:
-    """Yield (seq, entry_hash, checkpoint id) of every checkpoint in seq order,
-    after checking its signature and that the row says what was signed."""
+Pending = tuple[int, str, str, int | None]
+
+
+def _signed_checkpoints(jwks: dict[str, Any]) -> Iterator[Pending]:
+    """Yield (seq, entry_hash, label, checkpoint id) of every checkpoint row in
+    seq order, after checking its signature and that the row says what was
+    signed."""
     from audit.keys import InvalidSignature, verify_jws
 
     rows = JournalCheckpoint.objects.order_by("seq", "pk").values_list(
@@ -84,7 +98,131 @@ def _signed_checkpoints(jwks: dict[str, Any]) -> Iterator[tuple[int, str, int]]:
                     pk,
                 )
             )
-        yield seq, entry_hash, pk
+        yield seq, entry_hash, _("point de contrôle signé n°%(id)s") % {"id": pk}, pk
+
+
+def _witnessed_checkpoints(witness: Any) -> Iterator[Pending]:
+    """Yield (seq, entry_hash, label, None) of every checkpoint of the witness,
+    after checking its signature with the key pinned in the witness (never with
+    a key from the database)."""
+    from audit.checkpoints import checkpoint_payload
+    from audit.keys import InvalidSignature, verify_jws
+
+    for item in witness.checkpoints:
+        label = _("point de contrôle du témoin (ligne %(line)s)") % {"line": item.line}
+        jwk = witness.keys.get(item.kid)
+        if jwk is None:
+            raise _Broken(
+                Problem(item.seq, _("%(what)s : clé non épinglée") % {"what": label})
+            )
+        try:
+            payload = verify_jws(item.signature, {"keys": [jwk]})
+        except InvalidSignature as exc:
+            raise _Broken(
+                Problem(
+                    item.seq,
+                    _("%(what)s : signature invalide (%(why)s)")
+                    % {"what": label, "why": exc},
+                )
+            ) from exc
+        signed = checkpoint_payload(
+            seq=item.seq,
+            entry_hash=item.entry_hash,
+            created_at=datetime.fromisoformat(item.created_at),
+        )
+        if payload != signed:
+            raise _Broken(
+                Problem(item.seq, _("%(what)s : ligne modifiée") % {"what": label})
+            )
+        yield item.seq, item.entry_hash, label, None
+
+
+def _load_witness(report: VerifyReport) -> tuple[Any, Problem | None]:
+    """(the journal's witness or None, the problem to report after the chain
+    walk when a witness should exist but does not). Raises _Broken when the
+    witness is unreadable."""
+    from audit import witness
+    from audit.checkpoints import journal_genesis
+
+    genesis = journal_genesis()
+    others = witness.other_journals(genesis)
+    found = None
+    if genesis is not None:
+        try:
+            found = witness.read(genesis)
+        except witness.WitnessError as exc:
+            raise _Broken(Problem(None, _("témoin illisible : %s") % exc)) from exc
+    if found is not None:
+        report.witness_path = str(found.path)
+        return found, None
+    if others:
+        return None, (
+            Problem(
+                1,
+                _(
+                    "aucun témoin pour ce journal (entrée n°1 %(hash)s…), mais le "
+                    "dossier témoin %(dir)s en garde un autre (%(other)s…) : "
+                    "entrée n°1 réécrite, ou mauvais dossier témoin"
+                )
+                % {
+                    "hash": (genesis or "absente")[:16],
+                    "dir": witness.directory(),
+                    "other": others[0][:16],
+                },
+            )
+        )
+    if JournalCheckpoint.objects.exists():
+        return None, (
+            Problem(
+                None,
+                _(
+                    "le journal a des points de contrôle mais aucun témoin dans "
+                    "%(dir)s (lancez journal_checkpoint après une mise à jour, ou "
+                    "vérifiez RELAIS_JOURNAL_WITNESS_DIR)"
+                )
+                % {"dir": witness.directory()},
+            )
+        )
+    return None, None
+
+
+def _reconcile(report: VerifyReport, witness: Any) -> None:
+    """Every witnessed checkpoint has its row in the database, saying the same;
+    every row is witnessed. Raises _Broken on the first difference."""
+    rows = list(
+        JournalCheckpoint.objects.order_by("seq", "pk").values_list(
+            "pk", "seq", "entry_hash", "created_at", "kid", "signature"
+        )
+    )
+    # By signature: a signature names one checkpoint (linear, not quadratic).
+    unmatched = {row[5]: row for row in rows}
+    for item in witness.checkpoints:
+        row = unmatched.get(item.signature)
+        if row is None or not item.matches(row[1:]):
+            raise _Broken(
+                Problem(
+                    item.seq,
+                    _(
+                        "le point de contrôle de l'entrée n°%(seq)s (témoin, ligne "
+                        "%(line)s) n'est plus dans la base : ligne supprimée ou "
+                        "re-signée"
+                    )
+                    % {"seq": item.seq, "line": item.line},
+                )
+            )
+        del unmatched[item.signature]
+    for pk, seq, *_rest in unmatched.values():
+        raise _Broken(
+            Problem(
+                seq,
+                _(
+                    "point de contrôle n°%(id)s absent du témoin : ajouté ou "
+                    "re-signé hors de journal_checkpoint"
+                )
+                % {"id": pk},
+                pk,
+            )
+        )
 
 
 def _anchor(from_seq: int) -> str:
@@ -108,10 +246,15 @@ def _anchor(from_seq: int) -> str:
 
 
 def _walk(report: VerifyReport, from_seq: int, head_seq: int, head_hash: str) -> None:
-    """Check every entry from `from_seq` on; raise _Broken at the first problem."""
-    from audit.keys import public_jwks
+    """Check every entry from `from_seq` on against the checkpoint rows and the
+    witness; raise _Broken at the first problem."""
+    from audit.keys import KeyPurpose, public_jwks
 
-    checkpoints = _signed_checkpoints(public_jwks())
+    witness, missing = _load_witness(report)
+    db_rows = _signed_checkpoints(public_jwks(KeyPurpose.CHECKPOINT, KeyPurpose.LEGACY))
+    witnessed = _witnessed_checkpoints(witness) if witness else iter(())
+    # Rows first on equal seq: a tampered row is named by its id.
+    checkpoints = heapq.merge(db_rows, witnessed, key=lambda item: item[0])
     pending = next(checkpoints, None)
     while pending is not None and pending[0] < from_seq:
         pending = next(checkpoints, None)
@@ -167,15 +310,16 @@ def _walk(report: VerifyReport, from_seq: int, head_seq: int, head_hash: str) ->
                 raise _Broken(
                     Problem(
                         seq,
-                        _(
-                            "entrée n°%(seq)s : ne correspond pas au point de "
-                            "contrôle signé n°%(id)s"
-                        )
-                        % {"seq": seq, "id": pending[2]},
-                        pending[2],
+                        _("entrée n°%(seq)s : ne correspond pas au %(what)s")
+                        % {"seq": seq, "what": pending[2]},
+                        pending[3],
                     )
                 )
-            report.checkpoints += 1
+            if pending[3] is None:
+                report.witnessed += 1
+                report.witness_seq = seq
+            else:
+                report.checkpoints += 1
             pending = next(checkpoints, None)
         if seq == head_seq and entry_hash != head_hash:
             raise _Broken(
@@ -189,6 +333,10 @@ def _walk(report: VerifyReport, from_seq: int, head_seq: int, head_hash: str) ->
         report.checked += 1
         report.last_seq = seq
     _check_tail(report, expected_seq - 1, pending, head_seq)
+    if missing is not None:
+        raise _Broken(missing)
+    if witness is not None:
+        _reconcile(report, witness)
 
 
 def _check_tail(report: VerifyReport, last_seq: int, pending: Any, head_seq: int):
@@ -197,12 +345,11 @@ def _check_tail(report: VerifyReport, last_seq: int, pending: Any, head_seq: int
             Problem(
                 pending[0],
                 _(
-                    "journal tronqué : l'entrée n°%(seq)s, couverte par le point "
-                    "de contrôle signé n°%(id)s, est absente (dernière entrée : "
-                    "n°%(last)s)"
+                    "journal tronqué : l'entrée n°%(seq)s, couverte par le "
+                    "%(what)s, est absente (dernière entrée : n°%(last)s)"
                 )
-                % {"seq": pending[0], "id": pending[2], "last": last_seq},
-                pending[2],
+                % {"seq": pending[0], "what": pending[2], "last": last_seq},
+                pending[3],
             )
         )
     if last_seq < head_seq:

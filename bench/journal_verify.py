@@ -87,6 +87,8 @@ def main() -> int:
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="relais-bench-")
     db_path = args.keep or Path(workdir) / "journal.sqlite3"
+    # The throwaway journal's witness stays in the throwaway folder.
+    os.environ["RELAIS_JOURNAL_WITNESS_DIR"] = str(Path(workdir) / "witness")
     _setup(args.database_url or f"sqlite:///{db_path}")
 
     from audit.checkpoints import create_checkpoint
@@ -99,13 +101,14 @@ def main() -> int:
     report = verify_journal()
     print(  # noqa: T201
         f"verify_journal: ok={report.ok} checked={report.checked} "
-        f"checkpoints={report.checkpoints} elapsed={report.elapsed:.2f} s "
+        f"checkpoints={report.checkpoints} witnessed={report.witnessed} "
+        f"elapsed={report.elapsed:.2f} s "
         f"({report.checked / max(report.elapsed, 1e-9):,.0f} entries/s)"
     )
     if not args.keep:
-        for path in Path(workdir).iterdir():
-            path.unlink()
-        os.rmdir(workdir)
+        import shutil
+
+        shutil.rmtree(workdir)
     return 0 if report.ok else 1
 
 

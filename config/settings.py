@@ -1,5 +1,6 @@
 """Relais settings: everything comes from the environment, with safe defaults."""
 
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -16,30 +17,58 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
-def _secret_key() -> tuple[str, bool]:
-    """Return (key, generated). Without DJANGO_SECRET_KEY, a dev key is kept in a
-    git-ignored file; `check --deploy` refuses it (see aidants.checks)."""
-    key = env_secret("DJANGO_SECRET_KEY")
-    if key:
-        return key, False
-    path = BASE_DIR / ".secret_key"
+def _dev_file(name: str, make) -> str:
+    """A development secret kept in a git-ignored file of the project folder,
+    generated on first use. `check --deploy` refuses it (aidants/audit checks)."""
+    path = BASE_DIR / name
     if not path.exists():
         # Written whole with mode 0600 first, then linked into place: concurrent
         # first starts (test workers, autoreloader) never read a partial key.
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(50))
+            handle.write(make())
         try:
             os.link(tmp, path)
         except FileExistsError:
             pass
         finally:
             tmp.unlink()
-    return path.read_text(encoding="utf-8").strip(), True
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _secret_key() -> tuple[str, bool]:
+    """Return (key, generated). Without DJANGO_SECRET_KEY, a dev key is kept in a
+    git-ignored file; `check --deploy` refuses it (see aidants.checks)."""
+    key = env_secret("DJANGO_SECRET_KEY")
+    if key:
+        return key, False
+    return _dev_file(".secret_key", lambda: secrets.token_urlsafe(50)), True
+
+
+def _key_encryption_keys() -> tuple[list[str], bool]:
+    """Return (Fernet keys, generated): the key-encryption keys (KEK) that seal the
+    private signing keys and the OTP seeds stored in the database. The first one
+    seals; the others still open (rotation, `manage.py rotate_key_encryption_key`).
+    Without RELAIS_KEY_ENCRYPTION_KEY(_FILE), a dev key is kept in a git-ignored
+    file; `check --deploy` refuses it (see audit.checks)."""
+    value = env_secret("RELAIS_KEY_ENCRYPTION_KEY")
+    generated = not value
+    if generated:
+        value = _dev_file(
+            ".key_encryption_key",
+            lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        )
+    return [k for k in value.replace(",", " ").split() if k], generated
 
 
 SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
+KEY_ENCRYPTION_KEYS, KEY_ENCRYPTION_KEY_GENERATED = _key_encryption_keys()
+# Append-only witness of the journal's signed checkpoints, outside the database
+# (docs/journal.md): one file per journal, to be shipped elsewhere.
+JOURNAL_WITNESS_DIR = Path(
+    env_str("RELAIS_JOURNAL_WITNESS_DIR", str(BASE_DIR / "var" / "witness"))
+)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

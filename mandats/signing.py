@@ -11,7 +11,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from audit.keys import InvalidSignature, sign_jws, verify_jws
+from audit.keys import (
+    InvalidSignature,
+    KeyPurpose,
+    public_jwks,
+    sign_jws,
+    verify_jws,
+)
 from mandats.models import Mandat, Usager
 
 SIGNING_ALG = "ES256"
@@ -59,7 +65,9 @@ def canonical_content(mandat: Mandat, demarches: list[str] | None = None) -> dic
 def sign_mandat(mandat: Mandat, demarches: list[str] | None = None) -> tuple[str, str]:
     """Return (compact JWS, kid) for the mandate's canonical content. Writes
     nothing: the caller (mandats.services) stores both in its transaction."""
-    token = sign_jws(canonical_content(mandat, demarches), alg=SIGNING_ALG)
+    token = sign_jws(
+        canonical_content(mandat, demarches), purpose=KeyPurpose.MANDAT, alg=SIGNING_ALG
+    )
     return token, _kid(token)
 
 
@@ -69,9 +77,16 @@ def _kid(token: str) -> str:
     return json.loads(base64.urlsafe_b64decode(padded))["kid"]
 
 
+def mandat_jwks() -> dict[str, Any]:
+    """The mandate key set: every mandate key, current and retired (and the keys
+    from before one key per purpose), so signatures survive rotations."""
+    return public_jwks(KeyPurpose.MANDAT, KeyPurpose.LEGACY)
+
+
 def signed_payload(token: str, jwks: dict[str, Any] | None = None) -> dict:
-    """The verified payload of a mandate JWS; raises audit.keys.InvalidSignature."""
-    payload = verify_jws(token, jwks)
+    """The verified payload of a mandate JWS, checked against `jwks` (default:
+    the mandate key set); raises audit.keys.InvalidSignature."""
+    payload = verify_jws(token, mandat_jwks() if jwks is None else jwks)
     if payload.get("typ") != CONTENT_TYPE:
         raise InvalidSignature("not a Relais mandate signature")
     return payload

@@ -46,6 +46,7 @@ urlpatterns = [
         name="revocation-attestation-pdf",
     ),
     # Public verification (no login).
+    path("verifier/jwks", verification.jwks, name="verify-jwks"),
     path("verifier/<str:public_id>", verification.verify, name="verify"),
     # Usager space (views/usager.py).
     path("mon-espace/", usager.space, name="usager-space"),

@@ -191,7 +191,7 @@ def _digest(value: str) -> str:
 def verify_token(
     token: str, *, jwks: dict[str, Any] | None = None, at: datetime | None = None
 ) -> TokenCheck:
-    """Verify a mandate JWS against `jwks` (default: the published keys); if the
+    """Verify a mandate JWS against `jwks` (default: the mandate key set); if the
     mandate is known here, add its revocations and check that the database still
     matches what was signed (journaled ATTESTATION_VERIFIED, via "command")."""
     at = at or timezone.now()

@@ -1,5 +1,6 @@
-"""id_token signing keys: the service keys of `audit.keys` (database, shared by
-every instance), ES256 by default and RS256 for clients that ask for it.
+"""id_token signing keys: the `id_token` service keys of `audit.keys` (database,
+sealed under the key-encryption key, shared by every instance), ES256 by default
+and RS256 for clients that ask for it. They sign nothing else.
 
 Rotation (`manage.py rotate_keys`) makes a new key current; retired keys stay in
 the JWKS, so id_tokens signed before the rotation keep verifying until they expire.
@@ -8,20 +9,25 @@ the JWKS, so id_tokens signed before the rotation keep verifying until they expi
 from typing import Any
 
 from audit import keys as service_keys
+from audit.keys import KeyPurpose
 
 ID_TOKEN_ALGS = ("ES256", "RS256")
+PURPOSE = KeyPurpose.ID_TOKEN
 
 
 def sign_id_token(payload: dict[str, Any], *, alg: str = "ES256") -> str:
     """A compact JWS (typ JWT) of `payload` with the current `alg` key's kid."""
     if alg not in ID_TOKEN_ALGS:
         raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
-    return service_keys.sign_jws(payload, alg=alg, headers={"typ": "JWT"})
+    return service_keys.sign_jws(
+        payload, purpose=PURPOSE, alg=alg, headers={"typ": "JWT"}
+    )
 
 
 def jwks() -> dict[str, list[dict[str, Any]]]:
-    """The published keys that may sign id_tokens (current and retired)."""
-    published = service_keys.public_jwks()
+    """The published keys that may sign id_tokens (current and retired, and the
+    retired keys from before one key per purpose)."""
+    published = service_keys.public_jwks(PURPOSE, KeyPurpose.LEGACY)
     return {"keys": [k for k in published["keys"] if k.get("alg") in ID_TOKEN_ALGS]}
 
 
@@ -34,7 +40,7 @@ def verify_id_token(token: str) -> dict[str, Any]:
 def ensure_keys() -> None:
     """Create the current ES256 and RS256 keys if missing (first start)."""
     for alg in ID_TOKEN_ALGS:
-        service_keys.current_key(alg)
+        service_keys.current_key(alg, purpose=PURPOSE)
 
 
 def rotate(alg: str = "ES256", *, actor: Any = None):
@@ -42,4 +48,4 @@ def rotate(alg: str = "ES256", *, actor: Any = None):
     audit.keys.rotate_key); the previous one stays published."""
     if alg not in ID_TOKEN_ALGS:
         raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
-    return service_keys.rotate_key(alg, actor=actor)
+    return service_keys.rotate_key(alg, purpose=PURPOSE, actor=actor)

@@ -2,7 +2,11 @@ import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from aidants.models import HabilitationStatus
-from tests.audit.fixtures import _journal_triggers_off_for_flush  # noqa: F401
+from tests.audit.fixtures import (  # noqa: F401
+    _journal_triggers_off_for_flush,
+    _own_witness_and_kek,
+    _test_key_encryption_key,
+)
 from tests.factories import (
     AidantFactory,
     HabilitationFactory,
@@ -104,7 +108,7 @@ def staff(db):
 def verified_client(client, user):
     """Log `user` in with a verified OTP device, as after a real two-factor login."""
     client.force_login(user)
-    device = user.totpdevice_set.first()
+    device = user.totp_devices.first()
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -2,9 +2,14 @@ from datetime import date, timedelta
 
 import factory
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
+from aidants.models import (
+    Aidant,
+    Habilitation,
+    HabilitationStatus,
+    Structure,
+    TOTPDevice,
+)
 
 # A known base32 seed: tests compute real TOTP codes from it.
 TOTP_SECRET_B32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

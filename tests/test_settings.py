@@ -1,3 +1,4 @@
+import base64
 import os
 import secrets
 import subprocess
@@ -14,6 +15,7 @@ PRODUCTION = {
     "FC_ISSUER": "https://franceconnect.example.fr/api/v2",
     "FC_CLIENT_ID": "relais-production",
     "FC_CLIENT_SECRET": secrets.token_urlsafe(32),
+    "RELAIS_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
 }
 
 
@@ -77,6 +79,36 @@ def test_check_deploy_fails_without_secret_key():
     result = run("manage.py", "check", "--deploy", env_update=env)
     assert result.returncode != 0
     assert "relais.E001" in result.stderr
+
+
+def test_check_deploy_refuses_a_missing_key_encryption_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "RELAIS_KEY_ENCRYPTION_KEY"}
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        env_update=env,
+        drop=("RELAIS_KEY_ENCRYPTION_KEY", "RELAIS_KEY_ENCRYPTION_KEY_FILE"),
+    )
+    assert result.returncode != 0
+    assert "relais.E010" in result.stderr
+
+
+def test_check_deploy_accepts_a_key_encryption_key_file(tmp_path):
+    key_file = tmp_path / "kek"
+    key_file.write_text(PRODUCTION["RELAIS_KEY_ENCRYPTION_KEY"] + "\n")
+    env = {k: v for k, v in PRODUCTION.items() if k != "RELAIS_KEY_ENCRYPTION_KEY"}
+    env["RELAIS_KEY_ENCRYPTION_KEY_FILE"] = str(key_file)
+    result = run(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_update=env,
+        drop=("RELAIS_KEY_ENCRYPTION_KEY",),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_check_deploy_fails_in_debug():

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from aidants import access
@@ -23,6 +22,7 @@ from aidants.models import (
     Habilitation,
     HabilitationStatus,
     Structure,
+    TOTPDevice,
 )
 
 # RFC 4226 §4: at least 128 bits of secret; TOTPDevice.key holds 40 bytes at most.

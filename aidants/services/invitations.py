@@ -16,7 +16,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from aidants import access
@@ -32,6 +31,7 @@ from aidants.models import (
     HabilitationStatus,
     Invitation,
     Structure,
+    TOTPDevice,
 )
 from aidants.services.otp import confirm_totp_enrolment
 

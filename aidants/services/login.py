@@ -17,13 +17,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from aidants import access
 from aidants.exceptions import NotAllowed
 from aidants.middleware import mark_active, start_session_clock
-from aidants.models import Aidant, BackupCodeDevice, Structure
+from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
 

@@ -5,28 +5,41 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
-from aidants.models import Aidant, BackupCode, BackupCodeDevice
+from aidants.models import Aidant, BackupCode, BackupCodeDevice, TOTPDevice
+from audit.sealing import pepper_hmacs
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODE_DIGITS = 10
 
 
-def hash_code(code: str) -> str:
+PEPPER_PURPOSE = "backup-code"
+
+
+def code_hashes(code: str) -> list[str]:
+    """HMAC-SHA-256 of SHA-256(normalized code) under the backup-code pepper of
+    each configured key-encryption key, current first (audit.sealing): 10^10
+    codes cannot be tried offline without the pepper, which is not in the
+    database. The inner SHA-256 lets migration 0003 wrap the older hashes."""
     normalized = code.strip().replace(" ", "").replace("-", "").lower()
-    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+    return pepper_hmacs(digest.encode("ascii"), purpose=PEPPER_PURPOSE)
+
+
+def hash_code(code: str) -> str:
+    """The value stored for a new backup code."""
+    return code_hashes(code)[0]
 
 
 def consume_backup_code(device: BackupCodeDevice, code: str) -> bool:
     """Delete the matching backup code of `device`; True when one matched.
 
-    The lookup is on the SHA-256 of a random code, so no timing leak of the code.
+    The lookup is on keyed hashes of a random code, so no timing leak of the code.
     """
     with transaction.atomic():
         deleted, _ = BackupCode.objects.filter(
-            device=device, code_hash=hash_code(code)
+            device=device, code_hash__in=code_hashes(code)
         ).delete()
     return deleted > 0
 
@@ -67,7 +80,7 @@ def confirm_totp_enrolment(*, device: TOTPDevice, token: str) -> bool:
 def create_backup_codes(*, aidant: Aidant) -> list[str]:
     """Replace the aidant's backup codes; returns the new codes, shown once.
 
-    Only their SHA-256 is stored. Journals OTP_DEVICE_ADDED.
+    Only their keyed hash is stored (`code_hashes`). Journals OTP_DEVICE_ADDED.
     """
     codes = [
         f"{secrets.randbelow(10**BACKUP_CODE_DIGITS):0{BACKUP_CODE_DIGITS}d}"

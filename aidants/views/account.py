@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants import access
 from aidants.decorators import verified_login_required
 from aidants.forms.auth import SwitchStructureForm, TotpConfirmForm
+from aidants.models import TOTPDevice
 from aidants.services.login import finish_login, has_usable_device, switch_structure
 from aidants.services.otp import (
     confirm_totp_enrolment,

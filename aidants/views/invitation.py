@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants.exceptions import AidantsError
 from aidants.forms.referent import ConfirmForm, InvitationPasswordForm, OtpCodeForm
+from aidants.models import TOTPDevice
 from aidants.services import invitations as svc
 from aidants.services.otp import (
     provisioning_qr_data_uri,

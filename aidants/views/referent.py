@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants import access
 from aidants.decorators import referent_required
@@ -26,7 +25,12 @@ from aidants.forms.referent import (
     StockCardForm,
     UnlinkCardForm,
 )
-from aidants.models import BackupCodeDevice, Habilitation, HabilitationStatus
+from aidants.models import (
+    BackupCodeDevice,
+    Habilitation,
+    HabilitationStatus,
+    TOTPDevice,
+)
 from aidants.services import habilitations as hab_services
 from aidants.services.card_stock import link_stock_card
 from aidants.services.cards import InvalidSeed, register_card, unlink_card

@@ -1,8 +1,12 @@
-"""Public verification page of a mandate (no login): `/verifier/<public_id>`."""
+"""Public verification page of a mandate (no login): `/verifier/<public_id>`, and
+the mandate key set for offline checks: `/verifier/jwks`."""
 
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
+from mandats.signing import mandat_jwks
 from mandats.verification import verify_public_id
 
 
@@ -13,3 +17,10 @@ def verify(request, public_id):
         # Unknown id, forged or tampered mandate: the same plain answer.
         return render(request, "mandats/verification/not_found.html", status=404)
     return render(request, "mandats/verification/result.html", {"result": result})
+
+
+@require_GET
+def jwks(request):
+    response = JsonResponse(mandat_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -6,8 +6,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from aidants.models import TOTPDevice
 from aidants.services.otp import create_backup_codes
 from audit.actions import Action
 from tests.aidants.test_login import password_login
@@ -59,7 +59,7 @@ def test_account_lists_own_devices_without_seeds(aidant_client, aidant):
     assert "Application" in content
     assert "10 codes restants" in content
     assert TOTP_SECRET_B32 not in content
-    assert_no_seed(content, aidant.totpdevice_set.get())
+    assert_no_seed(content, aidant.totp_devices.get())
 
 
 def test_enrolment_shows_qr_and_secret_once_then_confirms(
@@ -136,7 +136,7 @@ def test_unverified_user_with_a_device_cannot_enrol_another(client, aidant):
 def test_first_device_enrolment_completes_the_login(
     client, aidant, frozen, assert_journaled
 ):
-    aidant.totpdevice_set.all().delete()
+    aidant.totp_devices.all().delete()
     password_login(client, aidant)
     response = client.post(ENROL_URL, {"action": "start"})
     assert "Vous n'avez encore aucun moyen" in response.content.decode()
@@ -177,7 +177,7 @@ def test_new_backup_codes_cancel_the_old_ones(aidant_client, aidant):
 
 
 def test_seeds_are_never_shown_to_the_referent(referent_client, aidant):
-    device = aidant.totpdevice_set.get()
+    device = aidant.totp_devices.get()
     habilitation = aidant.habilitations.get()
     urls = [
         reverse("aidants:referent-home"),

@@ -60,7 +60,7 @@ def test_admin_login_goes_through_relais_login(client, db):
 def test_staff_logs_in_to_the_admin_with_password_and_otp(
     client, staff, assert_journaled
 ):
-    device = staff.totpdevice_set.get()
+    device = staff.totp_devices.get()
     login = reverse("aidants:login") + "?next=/admin/"
     response = client.post(login, {"email": staff.email, "password": PASSWORD})
     assert response.status_code == 302
@@ -163,12 +163,12 @@ def test_habilitation_status_cannot_be_edited_directly(staff_client, requested):
 
 
 def test_totp_device_pages_never_show_the_key(staff_client, aidant):
-    device = aidant.totpdevice_set.get()
+    device = aidant.totp_devices.get()
     secret_b32 = base64.b32encode(device.bin_key).decode()
     assert secret_b32 == TOTP_SECRET_B32
     pages = [
-        reverse("admin:otp_totp_totpdevice_changelist"),
-        reverse("admin:otp_totp_totpdevice_change", args=[device.pk]),
+        reverse("admin:aidants_totpdevice_changelist"),
+        reverse("admin:aidants_totpdevice_change", args=[device.pk]),
     ]
     for url in pages:
         response = staff_client.get(url)
@@ -177,7 +177,7 @@ def test_totp_device_pages_never_show_the_key(staff_client, aidant):
         assert aidant.email in html or str(aidant) in html
         for leak in (device.key, secret_b32, "otpauth://", "qrcode"):
             assert leak.lower() not in html.lower(), (url, leak)
-    qr = f"/admin/otp_totp/totpdevice/{device.pk}/config/"
+    qr = f"/admin/aidants/totpdevice/{device.pk}/config/"
     assert staff_client.get(qr).status_code in (302, 404)
 
 

@@ -1,9 +1,8 @@
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants.exceptions import AidantsError, NotAllowed
-from aidants.models import CardUnlinkReason, CarteTOTP, Habilitation
+from aidants.models import CardUnlinkReason, CarteTOTP, Habilitation, TOTPDevice
 from aidants.services.cards import InvalidSeed, parse_seed, register_card, unlink_card
 from audit import Action
 from audit.models import JournalEntry

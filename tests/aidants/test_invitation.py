@@ -8,10 +8,15 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants.exceptions import InvalidTransition, NotAllowed
-from aidants.models import Aidant, Habilitation, HabilitationStatus, Invitation
+from aidants.models import (
+    Aidant,
+    Habilitation,
+    HabilitationStatus,
+    Invitation,
+    TOTPDevice,
+)
 from aidants.services.invitations import hash_token, invite_aidant
 from audit import Action
 from audit.models import JournalEntry

@@ -32,7 +32,7 @@ def password_client(client, aidant, frozen):
 
 
 def device_of(aidant):
-    return aidant.totpdevice_set.get()
+    return aidant.totp_devices.get()
 
 
 def is_verified(client) -> bool:
@@ -189,7 +189,7 @@ def test_verified_user_skips_the_otp_page(aidant_client):
 
 
 def test_no_device_goes_to_totp_enrolment(client, aidant, frozen):
-    aidant.totpdevice_set.all().delete()
+    aidant.totp_devices.all().delete()
     password_login(client, aidant)
     response = client.get(OTP_URL)
     assert response.status_code == 302

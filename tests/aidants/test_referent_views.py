@@ -1,8 +1,7 @@
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aidants.models import CarteTOTP, Habilitation, HabilitationStatus
+from aidants.models import CarteTOTP, Habilitation, HabilitationStatus, TOTPDevice
 from aidants.services.cards import register_card
 from audit import Action
 from audit.models import JournalEntry

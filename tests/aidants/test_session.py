@@ -61,7 +61,7 @@ def test_session_ends_after_8_hours_even_when_active(
 
 
 def test_new_otp_after_idle_does_not_extend_the_8_hours(client, aidant, frozen):
-    device = aidant.totpdevice_set.get()
+    device = aidant.totp_devices.get()
     password_login(client, aidant)
     client.post(OTP_URL, {"otp_token": totp_now(device)})
     for _ in range(2):

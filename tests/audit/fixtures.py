@@ -23,3 +23,22 @@ def _journal_triggers_off_for_flush(request):
     from audit.triggers import drop_triggers
 
     drop_triggers(connection)
+
+
+@pytest.fixture(scope="session")
+def _test_key_encryption_key():
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode("ascii")
+
+
+@pytest.fixture(autouse=True)
+def _own_witness_and_kek(settings, tmp_path, monkeypatch, _test_key_encryption_key):
+    """Each test has its own journal witness folder, and the test run its own
+    key-encryption key (never the developer's files): parallel workers never share
+    a witness. Subprocesses (manage.py) inherit both through the environment."""
+    witness = tmp_path / "witness"
+    settings.JOURNAL_WITNESS_DIR = witness
+    settings.KEY_ENCRYPTION_KEYS = [_test_key_encryption_key]
+    monkeypatch.setenv("RELAIS_JOURNAL_WITNESS_DIR", str(witness))
+    monkeypatch.setenv("RELAIS_KEY_ENCRYPTION_KEY", _test_key_encryption_key)

@@ -53,7 +53,8 @@ def test_habilitation_creation_is_kept(aidant):
 
 def test_otp_devices_are_not_registered():
     from auditlog.registry import auditlog
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from aidants.models import TOTPDevice
 
     assert not auditlog.contains(TOTPDevice)
     assert auditlog.contains(Aidant) and auditlog.contains(Structure)

@@ -112,7 +112,7 @@ def test_concurrent_first_use_creates_one_key():
     def first_use() -> None:
         try:
             barrier.wait()
-            kids.append(current_key("ES256").kid)
+            kids.append(current_key("ES256", purpose="checkpoint").kid)
         finally:
             connections.close_all()
 

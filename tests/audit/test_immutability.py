@@ -112,8 +112,8 @@ def test_only_retired_keys_can_be_deleted_in_the_admin(staff_client):
     from audit.keys import current_key, rotate_key
     from audit.models import ServiceKey
 
-    old = current_key()
-    new = rotate_key()
+    old = current_key(purpose="mandat")
+    new = rotate_key(purpose="mandat")
     active_url = reverse("admin:audit_servicekey_delete", args=[new.pk])
     assert staff_client.post(active_url, {"post": "yes"}).status_code == 403
     change = staff_client.get(reverse("admin:audit_servicekey_change", args=[old.pk]))

@@ -212,7 +212,7 @@ def test_checkpoint_signed_by_an_unpublished_key_is_detected(db):
     head = JournalHead.objects.get(pk=1)
     payload = {"typ": "relais-journal-checkpoint", "seq": 20}
     payload["entry_hash"] = head.entry_hash
-    token = sign_jws(payload)
+    token = sign_jws(payload, purpose="checkpoint")
     JournalCheckpoint.objects.create(
         seq=20,
         entry_hash=head.entry_hash,
@@ -220,7 +220,7 @@ def test_checkpoint_signed_by_an_unpublished_key_is_detected(db):
         kid="x",
         signature=token,
     )
-    rotate_key()
+    rotate_key(purpose="checkpoint")
     tamper("DELETE FROM audit_servicekey WHERE active = %s", [False])
     assert_broken(20, "unknown key id")
 

@@ -155,11 +155,13 @@ def next_totp_code(email: str, secret_b32: str) -> str:
     so a login right after another one, or right after enrolment near a step
     boundary, needs the following step rather than "now"."""
     from django_otp.oath import hotp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from aidants.models import TOTPDevice
 
     padded = secret_b32 + "=" * (-len(secret_b32) % 8)
     key = base64.b32decode(padded.upper())
-    device = TOTPDevice.objects.get(user__email=email, key=key.hex(), confirmed=True)
+    devices = TOTPDevice.objects.filter(user__email=email, confirmed=True)
+    device = next(d for d in devices if d.bin_key == key)
     while True:
         now_step = int(time.time() - device.t0) // device.step + device.drift
         target = max(now_step, device.last_t + 1)

@@ -73,12 +73,12 @@ def test_revoking_a_demarche_keeps_the_signature_valid(mandat):
 
 
 def test_signature_still_verifies_after_key_rotation(mandat):
-    rotate_key("ES256")
-    assert mandat.signing_kid in {k["kid"] for k in public_jwks()["keys"]}
+    rotate_key("ES256", purpose="mandat")
+    assert mandat.signing_kid in {k["kid"] for k in public_jwks("mandat")["keys"]}
     assert verify_mandat_signature(Mandat.objects.get(pk=mandat.pk))
 
 
 def test_signature_verifies_offline_against_published_keys(mandat):
-    jwks = public_jwks()
+    jwks = public_jwks("mandat")
     assert verify_mandat_signature(mandat, jwks)
     assert not verify_mandat_signature(mandat, {"keys": []})

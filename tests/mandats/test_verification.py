@@ -107,7 +107,7 @@ def test_forged_signature_is_not_found(client, mandat):
 
 
 def test_signature_survives_key_rotation(client, mandat):
-    rotate_key("ES256")
+    rotate_key("ES256", purpose="mandat")
     assert "Mandat valide" in text(client.get(url(mandat)))
 
 
@@ -128,11 +128,22 @@ def test_command_with_public_id(mandat, capsys):
     ).exists()
 
 
-def test_command_with_jws_and_jwks_file(mandat, tmp_path, capsys):
+def test_command_with_jws_and_jwks_file(client, mandat, tmp_path, capsys):
     path = tmp_path / "jwks.json"
-    path.write_text(json.dumps(public_jwks()))
+    path.write_text(json.dumps(client.get("/verifier/jwks").json()))
     assert run(mandat.signature, "--jwks", str(path)) == 0
     assert "Statut : valide" in capsys.readouterr().out
+
+
+def test_mandate_key_set_is_published_apart_from_id_token_keys(client, mandat):
+    from oidc.keys import ensure_keys
+
+    ensure_keys()
+    mandate_kids = {k["kid"] for k in client.get("/verifier/jwks").json()["keys"]}
+    id_token_kids = {k["kid"] for k in client.get("/oidc/jwks").json()["keys"]}
+    assert mandat.signing_kid in mandate_kids
+    assert id_token_kids and not mandate_kids & id_token_kids
+    assert public_jwks("mandat") == client.get("/verifier/jwks").json()
 
 
 def test_command_refuses_a_forged_jws(mandat, tmp_path, capsys):

@@ -72,10 +72,10 @@ def test_rotate_keys_keeps_old_tokens_verifiable(
 ):
     code, verifier, _ = get_code(aidant_client, rp, usager_with_mandat)
     old = exchange(aidant_client, rp, code, verifier).json()["id_token"]
-    old_kid = ServiceKey.objects.get(alg="ES256", active=True).kid
+    old_kid = ServiceKey.objects.get(purpose="id_token", alg="ES256", active=True).kid
     call_command("rotate_keys", "--alg", "ES256")
     assert_journaled("signing_key_rotated")
-    new_kid = ServiceKey.objects.get(alg="ES256", active=True).kid
+    new_kid = ServiceKey.objects.get(purpose="id_token", alg="ES256", active=True).kid
     assert new_kid != old_kid
     published = {k["kid"] for k in DjangoClient().get("/oidc/jwks").json()["keys"]}
     assert {old_kid, new_kid} <= published

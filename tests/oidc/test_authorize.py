@@ -281,7 +281,7 @@ def test_aidant_logs_in_with_password_and_otp_then_picks(
     next_url = parse_qs(urlsplit(to_login).query)["next"][0]
     to_otp = client.post(to_login, {"email": aidant.email, "password": PASSWORD})
     assert to_otp.status_code == 302
-    device = aidant.totpdevice_set.get()
+    device = aidant.totp_devices.get()
     back = client.post(to_otp["Location"], {"otp_token": totp_now(device)})
     assert back["Location"] == next_url
     page = client.get(back["Location"])

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import module_has_submodule
 
 from aidants import demo
+from audit.checkpoints import checkpoint_if_new_entries
 
 
 def load_demo_modules() -> None:
@@ -50,6 +51,8 @@ class Command(BaseCommand):
             raise CommandError("--aidants doit être compris entre 0 et 1000.")
         load_demo_modules()
         output = demo.seed(extra_aidants=options["aidants"])
+        # Everything the demo journaled is witnessed outside the database at once.
+        checkpoint_if_new_entries()
         if options["json"]:
             self.stdout.write(json.dumps(output, ensure_ascii=False))
             return

@@ -6,8 +6,9 @@ from audit.verify import verify_journal
 class Command(BaseCommand):
     help = (
         "Recalcule la chaîne du journal (empreintes, liens, numérotation sans trou), "
-        "vérifie les points de contrôle signés et la tête. Code de sortie 0 si le "
-        "journal est intact, 1 sinon."
+        "vérifie les points de contrôle signés, la tête, et la base contre le témoin "
+        "hors base (RELAIS_JOURNAL_WITNESS_DIR). Code de sortie 0 si le journal est "
+        "intact, 1 sinon."
     )
 
     def add_arguments(self, parser):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"Journal intact : {summary}"))
+            self.stdout.write(self._coverage(report))
             return
         self.stdout.write(summary)
         problem = report.problem
@@ -41,4 +43,18 @@ class Command(BaseCommand):
             + (f"{where} — " if where else "")
             + problem.message,
             returncode=1,
+        )
+
+    def _coverage(self, report) -> str:
+        if not report.witness_path:
+            return (
+                "Aucun témoin hors base : seule la chaîne a été vérifiée, "
+                f"{report.uncovered} entrée(s) non couverte(s). Lancez "
+                "journal_checkpoint."
+            )
+        return (
+            f"Témoin {report.witness_path} : {report.witnessed} point(s) de contrôle "
+            f"vérifié(s), jusqu'à l'entrée n°{report.witness_seq} ; "
+            f"{report.uncovered} entrée(s) après lui pas encore couverte(s) "
+            "(couvertes au prochain journal_checkpoint)."
         )

@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("mandate", help="Identifiant public ou JWS compact.")
         parser.add_argument(
-            "--jwks", type=Path, help="Fichier JWKS (par défaut : les clés publiées)."
+            "--jwks", type=Path, help="Fichier JWKS (par défaut : les clés de mandat)."
         )
 
     def handle(self, *args, **options):
