@@ -40,6 +40,8 @@ class AuthorizationContext:
     session_key: str
     auth_time: datetime
     claims: dict[str, Any]
+    amr: tuple[str, ...] | list[str] = ("pwd", "otp", "mfa")
+    acr: str = "eidas1"
 
 
 def use_mandat(
@@ -90,6 +92,8 @@ def create_authorization_code(
         code_challenge=data.get("code_challenge") or "",
         code_challenge_method="S256",
         auth_time=context.auth_time,
+        amr=list(context.amr),
+        acr=context.acr,
         claims=context.claims,
         session_key=context.session_key or "",
         created_at=now,
