@@ -45,6 +45,8 @@ class Action(models.TextChoices):
     JOURNAL_CHECKPOINTED = "journal_checkpointed", _("Point de contrôle signé")
     DATA_PURGED = "data_purged", _("Données personnelles purgées")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Clé de signature renouvelée")
+    CLIENT_REGISTERED = "client_registered", _("Service en ligne enregistré")
+    CLIENT_SECRET_RESET = "client_secret_reset", _("Secret d'un service renouvelé")
 
 
 class ActorType(models.TextChoices):

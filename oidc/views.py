@@ -346,3 +346,13 @@ def jwks(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """The status URL FranceConnect polls for its identity providers: 200 when
+    the service and its database answer, 503 otherwise."""
+    if not services.database_answers():
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "issuer": issuer()})
