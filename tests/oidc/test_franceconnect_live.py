@@ -23,7 +23,7 @@ from oidc import services
 from oidc.models import Client, ClientProfile
 from tests.factories import PASSWORD, totp_now
 from tests.oidc.conftest import SECRET
-from tests.oidc.test_live_flow import HIDDEN, live  # noqa: F401 (fixture)
+from tests.oidc.test_live_flow import HIDDEN
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REP_SCOPE = {"id_token": {"rep_scope": {"essential": True, "values": ["social"]}}}
