@@ -45,7 +45,16 @@ CARRIED = (
     "acr_values",
     "claims",
 )
-REQUEST_PARAMS = (*CARRIED, "prompt", "max_age", "ui_locales", "login_hint")
+# `request` / `request_uri` are kept so that they are refused, not dropped.
+REQUEST_PARAMS = (
+    *CARRIED,
+    "prompt",
+    "max_age",
+    "ui_locales",
+    "login_hint",
+    "request",
+    "request_uri",
+)
 PAGE_SIZE = 20
 
 

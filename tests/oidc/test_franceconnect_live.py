@@ -186,12 +186,36 @@ def test_franceconnect_core_completes_the_flow_and_the_aidant_steps_up_only(
 
     # 3. Later (still within the idle limit): one OTP, no password.
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
-        _, third, _ = _flow(person, rp, metadata, usager_with_mandat)
+        last, third, _ = _flow(person, rp, metadata, usager_with_mandat)
     assert (person.passwords, person.otps) == (1, 2)
     assert third["auth_time"] >= claims["auth_time"] + 300
     assert third["amr"] == ["otp"]
     step_up = JournalEntry.objects.filter(action="login_succeeded").last()
     assert step_up.details["step_up"] is True
+
+    # 4. The usager leaves the online service: FranceConnect's logout reaches us
+    # (RP-initiated logout) and comes back to FranceConnect with its state.
+    bye = person.browser.get(
+        metadata["end_session_endpoint"],
+        params={
+            "id_token_hint": last["id_token"],
+            "state": "fc-logout-state",
+            "post_logout_redirect_uri": f"{live}/fc/logged-out",
+        },
+        allow_redirects=False,
+    )
+    assert bye.status_code == 302
+    back = urlsplit(bye.headers["Location"])
+    assert f"{back.scheme}://{back.netloc}{back.path}" == f"{live}/fc/logged-out"
+    assert parse_qs(back.query)["state"] == ["fc-logout-state"]
+    userinfo = requests.get(
+        metadata["userinfo_endpoint"],
+        headers={"Authorization": f"Bearer {last['access_token']}"},
+        timeout=10,
+    )
+    assert userinfo.status_code == 401
+    # The aidant's own session goes on (the next usager is helped at once).
+    assert person.browser.get(f"{live}/usagers/").url == f"{live}/usagers/"
     person.browser.close()
 
 

@@ -60,6 +60,10 @@ def test_request_objects_are_answered_not_supported(aidant_client, rp):
         params, _ = authorize_params(rp, **{name: "eyJhbGciOiJub25lIn0.e30."})
         answer = _redirected_error(aidant_client.get("/oidc/authorize", params))
         assert answer["error"] == error
+        # POSTed by the service (OIDC Core §3.1.2.1): same answer.
+        posted = aidant_client.post("/oidc/authorize", params)
+        again = _redirected_error(aidant_client.get(posted["Location"]))
+        assert again["error"] == error
         assert answer["state"] == params["state"]
         assert answer["iss"] == ISSUER
 
