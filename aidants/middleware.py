@@ -64,13 +64,15 @@ def auth_methods(request) -> list[str]:
     return ["pwd", "otp", "mfa"]
 
 
-def second_factor_is_fresh(request, max_age: int | None = None) -> bool:
-    """True when the second factor was proven less than
-    RELAIS_OTP_FRESHNESS_SECONDS ago (and `max_age` seconds, when given)."""
-    limit = settings.OTP_FRESHNESS_SECONDS
-    if max_age is not None:
-        limit = min(limit, max_age)
-    return time.time() - auth_time(request) <= limit
+def second_factor_is_fresh(
+    request, *, prompt_login: bool, max_age: int | None = None
+) -> bool:
+    """True when the second factor was proven recently enough for an OIDC
+    `prompt=login` (RELAIS_OTP_FRESHNESS_SECONDS) and `max_age` (seconds)."""
+    limits = [max_age] if max_age is not None else []
+    if prompt_login:
+        limits.append(settings.OTP_FRESHNESS_SECONDS)
+    return not limits or time.time() - auth_time(request) <= min(limits)
 
 
 class SessionLimitsMiddleware:

@@ -93,7 +93,9 @@ def _step_up(request):
         return None
     user = request.user
     if user.is_authenticated and user.is_verified():
-        if session_clock.second_factor_is_fresh(request, max_age):
+        if session_clock.second_factor_is_fresh(
+            request, prompt_login=prompt_login, max_age=max_age
+        ):
             return None
         step = "aidants:step-up"
     else:

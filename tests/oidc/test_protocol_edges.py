@@ -185,3 +185,18 @@ def test_status_url_answers_when_the_database_does(client, db, monkeypatch):
     # The one thing that cannot run here: a database that stops answering.
     monkeypatch.setattr("oidc.services.connection", Down())
     assert client.get("/oidc/status").status_code == 503
+
+
+def test_max_age_alone_is_not_narrowed_to_the_freshness_window(
+    aidant_client, rp, settings
+):
+    settings.OTP_FRESHNESS_SECONDS = 60
+    assert aidant_client.get("/usagers/").status_code == 200  # the session clock
+    params, _ = authorize_params(rp, max_age="3600")
+    later = timezone.now() + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        assert aidant_client.get("/oidc/authorize", params).status_code == 200
+    params, _ = authorize_params(rp, max_age="3600", prompt="login")
+    with time_machine.travel(later, tick=False):
+        response = aidant_client.get("/oidc/authorize", params)
+    assert response["Location"].startswith("/connexion/confirmer/")
