@@ -178,3 +178,18 @@ def test_purge_deletes_only_long_expired_codes_and_tokens(
         call_command("purge_oidc")
     assert not Token.objects.exists() and not AuthorizationCode.objects.exists()
     assert_journaled("data_purged")
+
+
+def test_staff_registers_franceconnect_with_its_profile(staff_client):
+    response = staff_client.post(
+        "/admin/oidc/client/add/",
+        _add_form(
+            name="FranceConnect",
+            profile="franceconnect",
+            token_endpoint_auth_method="client_secret_post",
+        ),
+    )
+    assert response.status_code == 200
+    client = Client.objects.get(name="FranceConnect")
+    assert client.is_franceconnect
+    assert client.token_endpoint_auth_method == "client_secret_post"
