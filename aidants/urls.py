@@ -14,6 +14,7 @@ urlpatterns = [
     # Login, OTP and the aidant's account (aidants/views/auth.py, account.py).
     path("connexion/", auth_views.login_view, name="login"),
     path("connexion/code/", auth_views.otp_view, name="otp"),
+    path("connexion/confirmer/", auth_views.step_up_view, name="step-up"),
     path("deconnexion/", auth_views.logout_view, name="logout"),
     path("compte/", account_views.account, name="account"),
     path("compte/application/", account_views.totp_enrol, name="totp-enrol"),

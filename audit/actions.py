@@ -70,6 +70,8 @@ class Action(models.TextChoices):
     TERMS_ACCEPTED = "terms_accepted", _("Conditions d'utilisation acceptées")
     CARDS_IMPORTED = "cards_imported", _("Cartes OTP importées dans le stock")
     CARDS_ASSIGNED = "cards_assigned", _("Cartes OTP attribuées à une structure")
+    CLIENT_REGISTERED = "client_registered", _("Service en ligne enregistré")
+    CLIENT_SECRET_RESET = "client_secret_reset", _("Secret d'un service renouvelé")
 
 
 class ActorType(models.TextChoices):

@@ -184,6 +184,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_MAX_AGE_SECONDS = 8 * 3600
 OTP_IDLE_TIMEOUT_SECONDS = 15 * 60
+# prompt=login / max_age (OIDC): the second factor is asked again when older
+# than this (the reference's idle re-check); the session is kept.
+OTP_FRESHNESS_SECONDS = env_int("RELAIS_OTP_FRESHNESS_SECONDS", 15 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,6 +79,29 @@ class UsagerQuerySet(models.QuerySet):
         return self.filter(
             pk__in=autorisations.values("usager_id"), purged_at__isnull=True
         ).order_by("family_name", "given_name", "pk")
+
+    def with_mandats_of(
+        self, structure: Structure, at: datetime | None = None
+    ) -> "UsagerQuerySet":
+        """Usagers who hold or held a mandate with `structure`, each once, with
+        `has_live` (a live autorisation there) and `renewable_uuid` (their latest
+        expired, unrevoked mandate there): the aidant's list, renewals included."""
+        at = _now(at)
+        theirs = Mandat.objects.for_structure(structure).filter(usager=OuterRef("pk"))
+        live = Autorisation.objects.live(at).for_structure(structure)
+        return (
+            self.filter(
+                pk__in=Mandat.objects.for_structure(structure).values("usager_id"),
+                purged_at__isnull=True,
+            )
+            .annotate(
+                has_live=Exists(live.filter(usager=OuterRef("pk"))),
+                renewable_uuid=Subquery(
+                    theirs.expired(at).order_by("-expires_at").values("uuid")[:1]
+                ),
+            )
+            .order_by("family_name", "given_name", "pk")
+        )
 
     def search(self, q: str) -> "UsagerQuerySet":
         """Filter on names (each word) or on a birthdate typed dd/mm/yyyy."""

@@ -1,19 +1,21 @@
 """Online services in the Django admin. The secret is generated here, shown once
-in a message, and only its SHA-256 is kept."""
+on a page that no cache keeps (never in a message, which travels in a cookie),
+and only its SHA-256 is kept."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.validators import URLValidator
+from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from aidants.demarches import Demarche
 from oidc import services
 from oidc.models import Client
+from oidc.validators import validate_redirect_uri
 
 
 class UriListField(forms.CharField):
-    """One absolute http(s) URI per line, stored as a JSON list."""
+    """One absolute https URI per line (http on loopback only), stored as a
+    JSON list."""
 
     widget = forms.Textarea(attrs={"rows": 3})
 
@@ -28,11 +30,8 @@ class UriListField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        validator = URLValidator(schemes=["http", "https"])
         for uri in value:
-            validator(uri)
-            if "#" in uri:
-                raise forms.ValidationError(_("Une URI ne contient pas de fragment."))
+            validate_redirect_uri(uri)
 
 
 class ClientForm(forms.ModelForm):
@@ -53,6 +52,7 @@ class ClientForm(forms.ModelForm):
             "redirect_uris",
             "post_logout_redirect_uris",
             "allowed_demarches",
+            "profile",
             "id_token_signed_response_alg",
             "token_endpoint_auth_method",
             "jwks",
@@ -85,27 +85,32 @@ class ClientAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        secret = services.register_client(client=obj)
-        messages.warning(
-            request,
-            _(
-                "Service enregistré. client_id : %(client_id)s — secret : %(secret)s "
-                "— Copiez ce secret maintenant : il ne sera plus jamais affiché."
-            )
-            % {"client_id": obj.client_id, "secret": secret},
-        )
+        # Kept on the instance for `response_add` only, never stored.
+        obj.new_secret = services.register_client(client=obj, by=request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return _secrets_page(request, [(obj, obj.new_secret)])
 
     @admin.action(description=_("Générer un nouveau secret"))
     def reset_secret(self, request, queryset):
-        for client in queryset:
-            secret = services.reset_client_secret(client=client)
-            messages.warning(
-                request,
-                _("Nouveau secret de %(name)s : %(secret)s (affiché une seule fois).")
-                % {"name": client.name, "secret": secret},
-            )
-        self.message_user(
-            request,
-            ngettext("%d secret renouvelé.", "%d secrets renouvelés.", queryset.count())
-            % queryset.count(),
-        )
+        shown = [
+            (client, services.reset_client_secret(client=client, by=request.user))
+            for client in queryset
+        ]
+        return _secrets_page(request, shown)
+
+
+def _secrets_page(request, shown):
+    """The new secrets, once, on a page no cache keeps (not in a message)."""
+    response = TemplateResponse(
+        request,
+        "admin/oidc/client/secret.html",
+        {
+            "title": _("Secret du service"),
+            "shown": shown,
+            "opts": Client._meta,
+            "site_header": admin.site.site_header,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -66,7 +66,9 @@ def actor_claims(
             "sub": pairwise_id(client, "aidant", aidant.uuid),
             "structure": structure.siret,
         },
-        "mandat": str(mandat.uuid),
+        # Pairwise like `sub`: one global mandate id would let services
+        # correlate the same usager's visits.
+        "mandat": pairwise_id(client, "mandat", mandat.uuid),
     }
 
 

@@ -40,6 +40,8 @@ def discovery_document() -> dict[str, Any]:
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
+        # RFC 9207: every authorization response carries `iss`.
+        "authorization_response_iss_parameter_supported": True,
         "claims_supported": [
             "sub",
             "iss",

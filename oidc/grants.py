@@ -16,7 +16,11 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 from authlib.oidc.core import OpenIDCode
-from authlib.oidc.core.errors import InteractionRequiredError
+from authlib.oidc.core.errors import (
+    InteractionRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
 from authlib.oidc.core.util import create_half_hash
 from django.conf import settings
 
@@ -25,6 +29,32 @@ from oidc import claims, keys, services
 from oidc.models import AuthorizationCode, Client
 
 MAX_PARAM_LENGTH = 512
+# The `claims` parameter (OIDC Core §5.5) is a small JSON object: bounded in size
+# and depth, so that no request reaches the parser's recursion limit.
+MAX_CLAIMS_LENGTH = 2048
+MAX_CLAIMS_DEPTH = 5
+# What FranceConnect's core sends to an identity provider, and nothing else
+# (DESIGN.md "Behind FranceConnect"): the `franceconnect` profile refuses any
+# other parameter, as the reference does.
+FRANCECONNECT_PARAMS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "acr_values",
+        "prompt",
+        "claims",
+        "max_age",
+        "code_challenge",
+        "code_challenge_method",
+    }
+)
+FRANCECONNECT_PROMPTS = frozenset({"login", "consent"})
+# Form fields of the aidant's own pick pages (not protocol parameters).
+OWN_FIELDS = ("relais_", "csrfmiddlewaretoken")
 # Parameters an authorization request must not repeat (RFC 6749 §3.1, plus ours).
 SINGLE_PARAMS = (
     "response_type",
@@ -56,18 +86,43 @@ def issuer() -> str:
     return (settings.OIDC_ISSUER or settings.SITE_URL).rstrip("/")
 
 
+class UnmetAuthenticationRequirementsError(OAuth2Error):
+    """OpenID Connect Core errata: an essential `acr` cannot be met."""
+
+    error = "unmet_authentication_requirements"
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def parse_claims(raw: str | None) -> dict[str, Any] | None:
+    """The `claims` request parameter as a JSON object, None when absent.
+    Raises InvalidRequestError when too long, too deep or not an object."""
+    if not raw:
+        return None
+    if len(raw) > MAX_CLAIMS_LENGTH:
+        raise InvalidRequestError("'claims' is too long.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidRequestError("Invalid 'claims' parameter.") from None
+    if not isinstance(data, dict) or _depth(data) > MAX_CLAIMS_DEPTH:
+        raise InvalidRequestError("Invalid 'claims' parameter.")
+    return data
+
+
 def requested_rep_scope(raw: str | None) -> list[str] | None:
     """The démarche codes asked for in the `claims` parameter's
     `id_token.rep_scope.values` (or `userinfo`), None when not restricted.
     Raises InvalidRequestError on a malformed value."""
-    if not raw:
+    data = parse_claims(raw)
+    if data is None:
         return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise InvalidRequestError("Invalid 'claims' parameter.") from None
-    if not isinstance(data, dict):
-        raise InvalidRequestError("Invalid 'claims' parameter.")
     wanted: set[str] = set()
     restricted = False
     for member in ("id_token", "userinfo"):
@@ -90,10 +145,34 @@ def requested_rep_scope(raw: str | None) -> list[str] | None:
 def requested_claims(data: dict[str, Any]) -> dict[str, Any] | None:
     """The `claims` request parameter as validated JSON (kept with the code)."""
     try:
-        value = json.loads(data.get("claims") or "null")
-    except ValueError:
+        return parse_claims(data.get("claims"))
+    except InvalidRequestError:
         return None
-    return value if isinstance(value, dict) else None
+
+
+def check_acr(data: dict[str, Any], client: Client) -> str:
+    """The `acr` this request gets: the level we meet (eidas1). Raises
+    UnmetAuthenticationRequirementsError when an essential `acr` (claims
+    parameter, or `acr_values` for a franceconnect client, whose core needs the
+    level it asked for) names only levels we do not meet."""
+    met = claims.ACR
+    values = (data.get("acr_values") or "").split()
+    if client.is_franceconnect:
+        if not values:
+            raise InvalidRequestError("Missing 'acr_values'.")
+        if met not in values:
+            raise UnmetAuthenticationRequirementsError(
+                description="The requested 'acr_values' cannot be met."
+            )
+    spec = (parse_claims(data.get("claims")) or {}).get("id_token")
+    spec = spec.get("acr") if isinstance(spec, dict) else None
+    if isinstance(spec, dict) and spec.get("essential") is True:
+        wanted = spec.get("values", [spec["value"]] if "value" in spec else [])
+        if not isinstance(wanted, list) or met not in wanted:
+            raise UnmetAuthenticationRequirementsError(
+                description="The essential 'acr' cannot be met."
+            )
+    return met
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -108,10 +187,13 @@ class S256CodeChallenge(CodeChallenge):
         super().__init__(required=True)
 
     def validate_code_challenge(self, grant, redirect_uri) -> None:
-        """Refuse a missing challenge, a missing or "plain" method."""
+        """Refuse a missing challenge, a missing or "plain" method. A client
+        registered with the franceconnect profile may send none."""
         data = grant.request.payload.data
         challenge = data.get("code_challenge")
         method = data.get("code_challenge_method")
+        if not challenge and not method and grant.request.client.is_franceconnect:
+            return
         if not challenge:
             raise InvalidRequestError("Missing 'code_challenge' (PKCE is required).")
         if not CODE_CHALLENGE_PATTERN.match(challenge):
@@ -121,8 +203,14 @@ class S256CodeChallenge(CodeChallenge):
             raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
 
     def validate_code_verifier(self, grant, result) -> None:
-        """Every client sends a verifier that matches the stored challenge."""
+        """Every client sends a verifier that matches the stored challenge
+        (a franceconnect client's code issued without one: authlib refuses a
+        stray verifier, RFC 9700 §4.8)."""
         verifier = grant.request.form.get("code_verifier")
+        code = grant.request.authorization_code
+        if code.client.is_franceconnect and not code.code_challenge:
+            super().validate_code_verifier(grant, result)
+            return
         if not verifier:
             raise InvalidRequestError("Missing 'code_verifier'.")
         super().validate_code_verifier(grant, result)
@@ -169,6 +257,12 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         for name in SINGLE_PARAMS:
             if len(datalist.get(name, [])) > 1:
                 raise InvalidRequestError(f"Multiple '{name}' in request.")
+        # OIDC Core §6: request objects are not supported, and saying so beats
+        # silently ignoring what the service thinks it signed.
+        if "request" in data:
+            raise RequestNotSupportedError()
+        if "request_uri" in data:
+            raise RequestURINotSupportedError()
         if "openid" not in (data.get("scope") or "").split():
             raise InvalidScopeError("The 'openid' scope is required.")
         for name in ("state", "nonce"):
@@ -177,9 +271,27 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         prompts = (data.get("prompt") or "").split()
         if "none" in prompts:
             raise InteractionRequiredError("The aidant must pick the usager.")
+        max_age = data.get("max_age")
+        if max_age is not None and not (max_age.isdigit() and len(max_age) < 10):
+            raise InvalidRequestError("Invalid 'max_age'.")
+        if self.request.client.is_franceconnect:
+            self._validate_franceconnect(data, prompts)
+        check_acr(data, self.request.client)
         offered = self.offered_demarches()
         if not offered:
             raise InvalidRequestError("No requested 'rep_scope' is served here.")
+
+    def _validate_franceconnect(self, data: dict[str, Any], prompts: list) -> None:
+        """FranceConnect's parameter set, strictly: nothing else, state and
+        nonce present, known prompt values."""
+        for name in data:
+            if name not in FRANCECONNECT_PARAMS and not name.startswith(OWN_FIELDS):
+                raise InvalidRequestError("Unsupported parameter in request.")
+        for name in ("state", "nonce"):
+            if not data.get(name):
+                raise InvalidRequestError(f"Missing '{name}' in request.")
+        if not set(prompts) <= FRANCECONNECT_PROMPTS:
+            raise InvalidRequestError("Unsupported 'prompt' value.")
 
     def offered_demarches(self) -> list[str]:
         """Démarches this request may use: the client's, narrowed by `claims`."""

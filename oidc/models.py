@@ -82,6 +82,13 @@ class AuthMethod(models.TextChoices):
     PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt"
 
 
+class ClientProfile(models.TextChoices):
+    STANDARD = "standard", _("standard (PKCE S256 obligatoire)")
+    # FranceConnect's core calls identity providers without PKCE, with
+    # client_secret_post (DESIGN.md "Behind FranceConnect").
+    FRANCECONNECT = "franceconnect", _("FranceConnect (fournisseur d'identité)")
+
+
 class ClientQuerySet(models.QuerySet):
     def active(self) -> "ClientQuerySet":
         return self.filter(active=True)
@@ -123,6 +130,16 @@ class Client(models.Model):
         choices=AuthMethod.choices,
         default=AuthMethod.BASIC,
     )
+    profile = models.CharField(
+        _("profil"),
+        max_length=16,
+        choices=ClientProfile.choices,
+        default=ClientProfile.STANDARD,
+        help_text=_(
+            "« FranceConnect » : paramètres de FranceConnect vérifiés strictement, "
+            "sans PKCE. Réservé au client FranceConnect lui-même."
+        ),
+    )
     # Public keys (JWKS) of a client that authenticates with private_key_jwt.
     jwks = models.JSONField(_("clés publiques (JWKS)"), default=dict, blank=True)
     active = models.BooleanField(_("actif"), default=True)
@@ -144,6 +161,13 @@ class Client(models.Model):
     @property
     def journal_id(self) -> str:
         return self.client_id
+
+    @property
+    def is_franceconnect(self) -> bool:
+        """Registered with the `franceconnect` profile (PKCE exempt, strict
+        FranceConnect parameter set): a property of the client, never of a
+        request."""
+        return self.profile == ClientProfile.FRANCECONNECT
 
     def set_secret(self, secret: str) -> None:
         self.client_secret_hash = sha256_hex(secret)
@@ -209,6 +233,8 @@ class AuthorizationCode(models.Model):
     code_challenge_method = models.CharField(max_length=8, default="S256")
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=32, default="eidas1")
+    # RFC 8176 methods of the authentication at auth_time (a step-up: "otp").
+    amr = models.JSONField(default=list, blank=True)
     claims = models.JSONField(default=dict, blank=True)
     session_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -243,7 +269,7 @@ class AuthorizationCode(models.Model):
         return self.acr
 
     def get_amr(self) -> list[str]:
-        return ["pwd", "otp", "mfa"]
+        return list(self.amr or ["pwd", "otp", "mfa"])
 
 
 class TokenQuerySet(models.QuerySet):

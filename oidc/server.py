@@ -6,6 +6,7 @@ import binascii
 import functools
 from urllib.parse import unquote
 
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.django_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
@@ -99,9 +100,28 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         )
 
 
+def add_issuer(response):
+    """RFC 9207 §2: every authorization response redirected to the service, an
+    error included, names the issuer (mix-up defence)."""
+    location = response.get("Location")
+    if location and response.status_code in (302, 303):
+        response["Location"] = add_params_to_uri(location, [("iss", issuer())])
+    return response
+
+
 class RelaisAuthorizationServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(Client, Token)
+
+    def create_authorization_response(self, request=None, grant_user=None, grant=None):
+        """Authlib's response, with `iss` (RFC 9207)."""
+        return add_issuer(
+            super().create_authorization_response(request, grant_user, grant)
+        )
+
+    def authorization_error_response(self, error):
+        """An authorization error redirected to the service, with `iss`."""
+        return add_issuer(self.handle_error_response(None, error))
 
     def query_client(self, client_id):
         """An active client, or None (also for absurd identifiers)."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 import audit
@@ -40,6 +40,8 @@ class AuthorizationContext:
     session_key: str
     auth_time: datetime
     claims: dict[str, Any]
+    amr: tuple[str, ...] | list[str] = ("pwd", "otp", "mfa")
+    acr: str = "eidas1"
 
 
 def use_mandat(
@@ -90,6 +92,8 @@ def create_authorization_code(
         code_challenge=data.get("code_challenge") or "",
         code_challenge_method="S256",
         auth_time=context.auth_time,
+        amr=list(context.amr),
+        acr=context.acr,
         claims=context.claims,
         session_key=context.session_key or "",
         created_at=now,
@@ -255,20 +259,39 @@ def revoke_session_tokens(*, aidant: Aidant, session_key: str) -> int:
     )
 
 
-def register_client(*, client: Client, secret: str | None = None) -> str:
+def register_client(
+    *, client: Client, secret: str | None = None, by: Any = None
+) -> str:
     """Save a new online service with a fresh 256-bit secret (or `secret`, for
-    demo data). Returns the secret: it is shown once and only its hash is kept."""
+    demo data); journals CLIENT_REGISTERED (actor `by`: staff, or the system for
+    the command). Returns the secret: shown once, only its hash is kept."""
     secret = secret or new_secret()
-    client.set_secret(secret)
-    client.save()
+    with transaction.atomic():
+        client.set_secret(secret)
+        client.save()
+        audit.record(
+            audit.Action.CLIENT_REGISTERED,
+            actor=by,
+            client=client,
+            details={
+                "name": client.name[:200],
+                "profile": client.profile,
+                "auth_method": client.token_endpoint_auth_method,
+                "demarches": client.demarches(),
+                "redirect_uris": list(client.redirect_uris)[:10],
+            },
+        )
     return secret
 
 
-def reset_client_secret(*, client: Client) -> str:
-    """Replace the service's secret; the old one stops working at once."""
+def reset_client_secret(*, client: Client, by: Any = None) -> str:
+    """Replace the service's secret; the old one stops working at once.
+    Journals CLIENT_SECRET_RESET."""
     secret = new_secret()
-    client.set_secret(secret)
-    client.save(update_fields=["client_secret_hash"])
+    with transaction.atomic():
+        client.set_secret(secret)
+        client.save(update_fields=["client_secret_hash"])
+        audit.record(audit.Action.CLIENT_SECRET_RESET, actor=by, client=client)
     return secret
 
 
@@ -320,3 +343,14 @@ def purge_expired(*, older_than: timedelta = timedelta(days=1)) -> dict[str, int
                 details={"scope": "oidc", **counts},
             )
     return counts
+
+
+def database_answers() -> bool:
+    """True when the database answers a trivial query (status URL)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return False
+    return True

@@ -12,4 +12,5 @@ urlpatterns = [
     path("oidc/userinfo", views.userinfo, name="userinfo"),
     path("oidc/revoke", views.revocation, name="revocation"),
     path("oidc/end-session", views.end_session, name="end-session"),
+    path("oidc/status", views.status, name="status"),
 ]

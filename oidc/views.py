@@ -17,21 +17,19 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aidants import middleware as session_clock
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
-from aidants.middleware import LOGIN_AT_KEY
-from aidants.services.login import logout_aidant
 from mandats.models import Autorisation, Usager
 from oidc import access, claims, keys, services
 from oidc.discovery import discovery_document
-from oidc.grants import requested_claims
+from oidc.grants import issuer, requested_claims
 from oidc.server import get_server
 
 # OAuth parameters carried from one step of the aidant's pick to the next.
@@ -47,7 +45,16 @@ CARRIED = (
     "acr_values",
     "claims",
 )
-REQUEST_PARAMS = (*CARRIED, "prompt", "max_age", "ui_locales", "login_hint")
+# `request` / `request_uri` are kept so that they are refused, not dropped.
+REQUEST_PARAMS = (
+    *CARRIED,
+    "prompt",
+    "max_age",
+    "ui_locales",
+    "login_hint",
+    "request",
+    "request_uri",
+)
 PAGE_SIZE = 20
 
 
@@ -67,34 +74,35 @@ def _error_page(request, error: OAuth2Error, status: int = 400):
 
 def _authorize_error(request, error: OAuth2Error):
     if error.redirect_uri:
-        return get_server().handle_error_response(None, error)
+        return get_server().authorization_error_response(error)
     return _error_page(request, error)
 
 
 def _auth_time(request) -> datetime:
-    login_at = request.session.get(LOGIN_AT_KEY)
-    if isinstance(login_at, int):
-        return datetime.fromtimestamp(login_at, tz=UTC)
-    return request.user.last_login or timezone.now()
+    return datetime.fromtimestamp(session_clock.auth_time(request), tz=UTC)
 
 
-def _needs_fresh_login(request) -> bool:
-    if "login" in (request.GET.get("prompt") or "").split():
-        return True
+def _step_up(request):
+    """OIDC Core §3.1.2.1 prompt=login / max_age, as a step-up: when the second
+    factor is older than allowed, ask it again (or log in, when there is no
+    session); never log out. Returns the redirect, or None when fresh enough."""
+    prompt_login = "login" in (request.GET.get("prompt") or "").split()
     max_age = request.GET.get("max_age") or ""
-    if request.user.is_authenticated and max_age.isdigit() and len(max_age) < 10:
-        age = (timezone.now() - _auth_time(request)).total_seconds()
-        return age > int(max_age)
-    return False
-
-
-def _fresh_login(request):
-    """OIDC Core §3.1.2.1 prompt=login / max_age: log out, then log in again and
-    come back to the same request (without the parameter that forced it)."""
-    if request.user.is_authenticated:
-        logout_aidant(request=request, reason="prompt_login")
+    max_age = int(max_age) if max_age.isdigit() and len(max_age) < 10 else None
+    if not prompt_login and max_age is None:
+        return None
+    user = request.user
+    if user.is_authenticated and user.is_verified():
+        if session_clock.second_factor_is_fresh(
+            request, prompt_login=prompt_login, max_age=max_age
+        ):
+            return None
+        step = "aidants:step-up"
+    else:
+        step = "aidants:otp" if user.is_authenticated else "aidants:login"
+    # Back to the same request without the parameter that forced the step.
     back = f"{reverse('oidc:authorize')}?{urlencode(_carried(request))}"
-    return redirect(f"{reverse('aidants:login')}?{urlencode({'next': back})}")
+    return redirect(f"{reverse(step)}?{urlencode({'next': back})}")
 
 
 @csrf_exempt  # services may POST the request (OIDC Core §3.1.2.1); see _approve
@@ -113,8 +121,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
         grant = server.get_consent_grant(request, end_user=None)
     except OAuth2Error as error:
         return _authorize_error(request, error)
-    if request.method == "GET" and _needs_fresh_login(request):
-        return _fresh_login(request)
+    if request.method == "GET" and (step := _step_up(request)) is not None:
+        return step
     return _aidant_step(request, grant=grant)
 
 
@@ -122,6 +130,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
 def _aidant_step(request, *, grant):
     structure = request.user.current_structure
     offered = [c for c in grant.offered_demarches() if c in structure.demarches()]
+    if not offered:
+        # rep_scope: none of the démarches asked for is open to this structure.
+        message = _("Aucune démarche demandée n'est ouverte à votre structure.")
+        return _refused(request, grant, message)
     usagers = Usager.objects.with_live_autorisations(structure, offered)
     if request.method == "POST":
         return _approve(request, grant=grant, usagers=usagers, offered=offered)
@@ -220,6 +232,7 @@ def _approve(request, *, grant, usagers, offered):
             demarche=demarche,
             session_key=request.session.session_key or "",
             auth_time=_auth_time(request),
+            amr=session_clock.auth_methods(request),
             claims={
                 "rep_scope": [demarche],
                 "requested": requested_claims(grant.request.payload.data),
@@ -230,20 +243,31 @@ def _approve(request, *, grant, usagers, offered):
         )
 
 
-def _denied(request, grant, decision):
+def _access_denied_uri(grant) -> str:
     params = [("error", "access_denied")]
     if grant.request.payload.state:
         params.append(("state", grant.request.payload.state))
+    params.append(("iss", issuer()))  # RFC 9207
+    return add_params_to_uri(grant.redirect_uri, params)
+
+
+def _refused(request, grant, message: str):
+    """The aidant reads why; the link goes back to the service with
+    `access_denied` (and our iss)."""
     return render(
         request,
         "oidc/denied.html",
         {
             "client": grant.client,
-            "message": decision.message,
-            "return_url": add_params_to_uri(grant.redirect_uri, params),
+            "message": message,
+            "return_url": _access_denied_uri(grant),
         },
         status=403,
     )
+
+
+def _denied(request, grant, decision):
+    return _refused(request, grant, decision.message)
 
 
 @csrf_exempt
@@ -333,3 +357,13 @@ def jwks(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    """The status URL FranceConnect polls for its identity providers: 200 when
+    the service and its database answer, 503 otherwise."""
+    if not services.database_answers():
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "issuer": issuer()})

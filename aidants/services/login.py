@@ -21,7 +21,11 @@ from django_otp.models import Device
 import audit
 from aidants import access
 from aidants.exceptions import NotAllowed
-from aidants.middleware import mark_active, start_session_clock
+from aidants.middleware import (
+    mark_active,
+    record_second_factor,
+    start_session_clock,
+)
 from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
@@ -158,6 +162,41 @@ def verify_otp(*, request, token: str) -> OtpResult:
     token = normalize_token(token)
     if not has_usable_device(user):
         return OtpResult(OtpOutcome.NO_DEVICE)
+    checked = _check_token(request, user, token)
+    if isinstance(checked, OtpResult):
+        return checked
+    if not finish_login(request=request, device=checked):
+        return OtpResult(OtpOutcome.REFUSED)
+    return OtpResult(OtpOutcome.OK)
+
+
+def step_up_otp(*, request, token: str) -> OtpResult:
+    """Prove the second factor again in a verified session (OIDC prompt=login /
+    max_age): same devices and throttling as `verify_otp`; the session and its
+    key are kept, only the proof's time changes. Journals LOGIN_SUCCEEDED
+    (step_up) or OTP_FAILED."""
+    user = request.user
+    token = normalize_token(token)
+    if not has_usable_device(user):
+        return OtpResult(OtpOutcome.NO_DEVICE)
+    checked = _check_token(request, user, token)
+    if isinstance(checked, OtpResult):
+        return checked
+    with transaction.atomic():
+        audit.record(
+            audit.Action.LOGIN_SUCCEEDED,
+            actor=user,
+            structure=user.current_structure,
+            details={"device": _device_kind(checked), "step_up": True},
+            request=request,
+        )
+    record_second_factor(request)
+    mark_active(request)
+    return OtpResult(OtpOutcome.OK)
+
+
+def _check_token(request, user: Aidant, token: str) -> Device | OtpResult:
+    """The device that accepts `token`, or the failed OtpResult (journaled)."""
     with transaction.atomic():
         # select_for_update: two concurrent requests cannot both use one code.
         candidates = [
@@ -174,9 +213,7 @@ def verify_otp(*, request, token: str) -> OtpResult:
         if device is None:
             _journal_otp_failure(request, user, "invalid")
             return OtpResult(OtpOutcome.INVALID)
-    if not finish_login(request=request, device=device):
-        return OtpResult(OtpOutcome.REFUSED)
-    return OtpResult(OtpOutcome.OK)
+    return device
 
 
 def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
@@ -232,6 +269,7 @@ def finish_login(*, request, device: Device) -> bool:
     request.session.cycle_key()
     django_otp.login(request, device)
     mark_active(request)
+    record_second_factor(request)
     return True
 
 

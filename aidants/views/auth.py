@@ -22,6 +22,7 @@ from aidants.services.login import (
     check_password,
     has_usable_device,
     logout_aidant,
+    step_up_otp,
     verify_otp,
 )
 
@@ -137,6 +138,31 @@ def otp_view(request):
         else:
             form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
     return render(request, "aidants/auth/otp.html", {"form": form, "next": next_url})
+
+
+@sensitive_post_parameters("otp_token")
+@csrf_protect
+@never_cache
+def step_up_view(request):
+    """OIDC prompt=login / max_age: the verified aidant proves the second
+    factor again; the session is kept (no password, no logout)."""
+    next_url = safe_next(request)
+    user = request.user
+    if not user.is_authenticated or not user.is_verified():
+        return redirect(url_with_next("aidants:otp", next_url))
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = step_up_otp(request=request, token=form.cleaned_data["otp_token"])
+        if result.outcome is OtpOutcome.OK:
+            return redirect(next_url or "aidants:home")
+        if result.outcome is OtpOutcome.THROTTLED:
+            form.add_error(
+                None, _("Trop de codes erronés. Attendez avant de réessayer.")
+            )
+        else:
+            form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
+    context = {"form": form, "next": next_url, "step_up": True}
+    return render(request, "aidants/auth/otp.html", context)
 
 
 @require_POST

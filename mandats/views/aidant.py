@@ -43,7 +43,8 @@ def _mandats(request):
 def usager_list(request):
     form = UsagerSearchForm(request.GET or None)
     structure = request.user.current_structure
-    usagers = Usager.objects.with_live_autorisations(structure)
+    # Expired and revoked mandates too: renewals are found where aidants look.
+    usagers = Usager.objects.with_mandats_of(structure)
     if form.is_valid():
         usagers = usagers.search(form.cleaned_data["q"])
     page = Paginator(usagers, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -35,5 +35,8 @@ def test_aidant_acts_for_usager_in_demo_service(ui, aidant, franceconnect):
     actor = pairwise_id(client, "aidant", aidant.uuid)
     assert f"l'aidant {actor[:12]}" in acting
     assert aidant.current_structure.siret in acting
-    assert "social" in acting and str(mandat.uuid) in acting
+    # The mandate too is pairwise (a global id would let services correlate).
+    mandat_id = pairwise_id(client, "mandat", mandat.uuid)
+    assert "social" in acting and mandat_id in acting
+    assert str(mandat.uuid) not in acting
     assert "1962-08-24" in ui.text()

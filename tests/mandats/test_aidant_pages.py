@@ -86,17 +86,42 @@ def test_other_structure_gets_404_everywhere(client, other_structure_aidant, man
     assert "Dubois" not in text(listing)
 
 
-def test_usager_list_shows_live_mandates_of_the_structure(
+def test_usager_list_shows_the_structure_usagers_with_renewals(
     aidant_client, aidant, mandat, other_structure
 ):
     structure = aidant.current_structure
     expired = _expired(structure, usager__family_name="Expirée")
+    revoked = MandatFactory(structure=structure, usager__family_name="Révoquée")
+    revoke_mandat(mandat=revoked, by_type="aidant", by_id=str(aidant.uuid))
     theirs = MandatFactory(structure=other_structure, usager__family_name="Ailleurs")
-    page = text(aidant_client.get("/usagers/"))
+    response = aidant_client.get("/usagers/")
+    page = text(response)
     assert "Dubois" in page and "Angela Claire Louise" in page
-    assert "Expirée" not in page and "Ailleurs" not in page
-    assert expired.usager.family_name not in page
+    assert "Expirée" in page and "Révoquée" in page
     assert theirs.usager.family_name not in page
+    markup = response.content.decode()
+    # An expired mandate is renewed (new identification, new consent); a
+    # revoked one never is: a new grant starts instead.
+    assert f'href="/mandats/{expired.uuid}/renouveler/"' in markup
+    assert f"/mandats/{revoked.uuid}/renouveler/" not in markup
+    assert f"/mandats/{mandat.uuid}/renouveler/" not in markup
+    assert markup.count("Renouveler<span") == 2
+
+
+def test_expired_usager_is_found_by_search_with_the_renewal_action(
+    aidant_client, aidant, mandat
+):
+    expired = _expired(
+        aidant.current_structure,
+        usager__family_name="Lefebvre",
+        usager__given_name="Odette",
+    )
+    response = aidant_client.get("/usagers/", {"q": "lefebvre"})
+    assert "Odette" in text(response) and "Dubois" not in text(response)
+    assert "Expiré" in text(response)
+    renew = f"/mandats/{expired.uuid}/renouveler/"
+    assert f'href="{renew}"' in response.content.decode()
+    assert aidant_client.get(renew).status_code == 200
 
 
 def test_usager_search_by_name_and_birthdate(aidant_client, aidant, mandat):

@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from django.core.management import call_command
 from django.test import Client as DjangoClient
 
@@ -9,28 +10,38 @@ from oidc.models import Client, sha256_hex
 from tests.oidc.conftest import authorize_params, exchange, get_code
 
 
-def test_staff_registers_a_service_and_sees_the_secret_once(staff_client):
-    response = staff_client.post(
-        "/admin/oidc/client/add/",
-        {
-            "name": "CPAM (test)",
-            "redirect_uris": "https://cpam.example/cb\nhttps://cpam.example/cb2",
-            "post_logout_redirect_uris": "",
-            "allowed_demarches": ["social"],
-            "id_token_signed_response_alg": "ES256",
-            "token_endpoint_auth_method": "client_secret_basic",
-            "active": "on",
-        },
-        follow=True,
-    )
+def _add_form(**overrides):
+    form = {
+        "name": "CPAM (test)",
+        "redirect_uris": "https://cpam.example/cb\nhttps://cpam.example/cb2",
+        "post_logout_redirect_uris": "",
+        "allowed_demarches": ["social"],
+        "profile": "standard",
+        "id_token_signed_response_alg": "ES256",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "active": "on",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_staff_registers_a_service_and_sees_the_secret_once(
+    staff_client, assert_journaled
+):
+    response = staff_client.post("/admin/oidc/client/add/", _add_form())
     assert response.status_code == 200
+    # Shown on a page no cache keeps; never in the messages cookie.
+    assert "no-store" in response["Cache-Control"]
+    assert "messages" not in response.cookies
     client = Client.objects.get(name="CPAM (test)")
     assert client.redirect_uris == [
         "https://cpam.example/cb",
         "https://cpam.example/cb2",
     ]
+    assert_journaled("client_registered", client_id=client.client_id)
     page = response.content.decode()
-    secret = re.search(r"secret : ([A-Za-z0-9_-]{43})", page)[1]
+    secret = re.search(r"<code>([A-Za-z0-9_-]{43})</code>", page)[1]
+    assert secret not in str(staff_client.cookies)
     assert client.client_secret_hash == sha256_hex(secret)
     assert client.check_client_secret(secret)
     change = staff_client.get(f"/admin/oidc/client/{client.pk}/change/")
@@ -42,6 +53,44 @@ def test_staff_registers_a_service_and_sees_the_secret_once(staff_client):
     assert "name" in history.changes_dict
     assert "client_secret_hash" not in history.changes_dict
     assert "pairwise_salt" not in history.changes_dict
+
+
+def test_secret_reset_is_shown_once_outside_any_cookie(
+    staff_client, rp, assert_journaled
+):
+    response = staff_client.post(
+        "/admin/oidc/client/",
+        {"action": "reset_secret", "_selected_action": [rp.pk]},
+    )
+    assert "no-store" in response["Cache-Control"]
+    secret = re.search(r"<code>([A-Za-z0-9_-]{43})</code>", response.content.decode())
+    rp.refresh_from_db()
+    assert rp.check_client_secret(secret[1])
+    assert secret[1] not in str(staff_client.cookies)
+    assert_journaled("client_secret_reset", client_id=rp.client_id)
+
+
+@pytest.mark.parametrize(
+    ("uri", "accepted"),
+    [
+        ("http://cpam.example/cb", False),
+        ("http://127.0.0.1:8080/cb", True),
+        ("http://localhost:8080/cb", True),
+        ("http://[::1]/cb", True),
+        ("https://cpam.example/cb#frag", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_admin_accepts_https_redirect_uris_and_loopback_only(
+    staff_client, uri, accepted
+):
+    response = staff_client.post(
+        "/admin/oidc/client/add/", _add_form(redirect_uris=uri)
+    )
+    assert Client.objects.filter(name="CPAM (test)").exists() is accepted
+    if not accepted:
+        assert response.status_code == 200
+        assert "errorlist" in response.content.decode()
 
 
 def test_aidant_cannot_reach_the_client_admin(aidant_client):
@@ -129,3 +178,18 @@ def test_purge_deletes_only_long_expired_codes_and_tokens(
         call_command("purge_oidc")
     assert not Token.objects.exists() and not AuthorizationCode.objects.exists()
     assert_journaled("data_purged")
+
+
+def test_staff_registers_franceconnect_with_its_profile(staff_client):
+    response = staff_client.post(
+        "/admin/oidc/client/add/",
+        _add_form(
+            name="FranceConnect",
+            profile="franceconnect",
+            token_endpoint_auth_method="client_secret_post",
+        ),
+    )
+    assert response.status_code == 200
+    client = Client.objects.get(name="FranceConnect")
+    assert client.is_franceconnect
+    assert client.token_endpoint_auth_method == "client_secret_post"

@@ -3,7 +3,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from aidants.models import HabilitationStatus
-from audit.models import JournalEntry
 from mandats.models import Autorisation
 from oidc.models import AuthorizationCode
 from tests.conftest import verified_client
@@ -234,16 +233,6 @@ def test_claims_parameter_restricts_the_demarches(
     assert stored.claims["requested"]["id_token"]["rep_scope"]["values"] == ["papiers"]
 
 
-def test_prompt_login_logs_the_aidant_out_first(aidant_client, aidant, rp):
-    params, _ = authorize_params(rp, prompt="login")
-    response = aidant_client.get("/oidc/authorize", params)
-    target = urlsplit(response["Location"])
-    assert target.path == "/connexion/"
-    assert "prompt" not in target.query
-    assert "_auth_user_id" not in aidant_client.session
-    assert JournalEntry.objects.filter(action="logged_out").exists()
-
-
 def test_inactive_client_is_unknown(client, rp):
     rp.active = False
     rp.save()
@@ -258,7 +247,7 @@ def test_other_aidant_of_structure_may_use_the_mandate(
     get_code(client, rp, usager_with_mandat)
 
 
-def test_max_age_older_than_the_login_forces_a_new_login(aidant_client, rp):
+def test_max_age_older_than_the_second_factor_asks_it_again(aidant_client, rp):
     from datetime import timedelta
 
     import time_machine
@@ -268,7 +257,8 @@ def test_max_age_older_than_the_login_forces_a_new_login(aidant_client, rp):
     assert aidant_client.get("/oidc/authorize", params).status_code == 200
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
         response = aidant_client.get("/oidc/authorize", params)
-    assert urlsplit(response["Location"]).path == "/connexion/"
+    assert urlsplit(response["Location"]).path == "/connexion/confirmer/"
+    assert "_auth_user_id" in aidant_client.session
 
 
 def test_aidant_logs_in_with_password_and_otp_then_picks(

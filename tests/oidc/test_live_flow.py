@@ -22,21 +22,6 @@ from tests.oidc.conftest import SECRET
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
-@pytest.fixture
-def live(live_server, settings, monkeypatch):
-    from django.middleware.security import SecurityMiddleware
-
-    # The session-scoped live server built its middleware before the autouse
-    # fixture turned SECURE_SSL_REDIRECT off: no https redirect on loopback.
-    monkeypatch.setattr(SecurityMiddleware, "process_request", lambda s, r: None)
-    settings.OIDC_ISSUER = live_server.url
-    settings.SITE_URL = live_server.url
-    settings.DEMO_SERVICE_ENABLED = True
-    # Plain http on loopback: cookies must not be Secure-only.
-    settings.CSRF_COOKIE_SECURE = settings.SESSION_COOKIE_SECURE = False
-    return live_server.url
-
-
 def _browser(aidant, live_url):
     """A browser holding the aidant's verified Relais session."""
     django_client = verified_client(DjangoClient(), aidant)

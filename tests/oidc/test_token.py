@@ -45,7 +45,7 @@ def test_code_exchange_returns_a_signed_id_token(
         "sub": pairwise_id(rp, "aidant", aidant.uuid),
         "structure": aidant.current_structure.siret,
     }
-    assert claims["mandat"] == str(mandat.uuid)
+    assert claims["mandat"] == pairwise_id(rp, "mandat", mandat.uuid)
     assert claims["at_hash"] and claims["auth_time"] <= claims["iat"]
     token = Token.objects.get()
     assert token.access_token_hash != tokens["access_token"]
