@@ -320,6 +320,9 @@ class Ui:
             violations = [v for v in found if v["impact"] in BLOCKING_IMPACTS]
             assert not violations, format_violations(url, violations)
             layout = layout_problems(page)
+            if layout:  # the picture that explains the failure
+                failed = SCREENSHOTS / f"{self.test_name}--layout-failure.png"
+                page.screenshot(path=str(failed), full_page=True)
             assert not layout, f"layout of {url}:\n" + "\n".join(layout)
             self.audited.add(url)
         if name:
