@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "aidants.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "onboarding.middleware.TermsOfUseMiddleware",
+    "config.middleware.ErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -311,7 +312,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         # Never log request bodies or query strings that may carry codes or tokens.
-        "django.server": {"level": "WARNING"},
+        # WARNING would log each 4xx a second time (Django's own request log
+        # already names it, without the query string).
+        "django.server": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
     },
 }

@@ -8,6 +8,13 @@ CLIENT_ID = "relais-demo-caf"
 CLIENT_SECRET = "demo-caf-secret-not-for-production-7Qm2vX9kLp4R"  # noqa: S105
 DEMARCHES = ["social", "famille", "logement"]
 SCOPE = "openid profile email birth"
+# The service's own words for FranceConnect's codes, as a real service keeps them.
+DEMARCHE_LABELS = {
+    "social": "Social - Santé",
+    "famille": "Famille - Scolarité",
+    "logement": "Logement",
+}
+GENDER_LABELS = {"female": "Femme", "male": "Homme"}
 
 
 def site_url() -> str:

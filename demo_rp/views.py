@@ -8,6 +8,7 @@ Enabled only when settings.DEMO_SERVICE_ENABLED (RELAIS_DEMO_SERVICE=1).
 """
 
 import hmac
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -109,15 +110,34 @@ def _verify_id_token(
 def home(request):
     _require_enabled()
     data = _read_cookie(request)
+    profile = data.get("userinfo")
     return render(
         request,
         "demo_rp/home.html",
         {
             "service_name": config.NAME,
-            "profile": data.get("userinfo"),
+            "profile": profile,
+            "shown": _human(profile) if profile else None,
             "id_claims": data.get("id_claims"),
         },
     )
+
+
+def _human(profile: dict[str, Any]) -> dict[str, Any]:
+    """The claims as people read them: labels, not codes; French dates."""
+    try:
+        birthdate = date.fromisoformat(profile.get("birthdate") or "")
+    except ValueError:
+        birthdate = None
+    gender = profile.get("gender") or ""
+    return {
+        "demarches": [
+            config.DEMARCHE_LABELS.get(code, code)
+            for code in profile.get("rep_scope") or []
+        ],
+        "birthdate": birthdate,
+        "gender": config.GENDER_LABELS.get(gender, gender),
+    }
 
 
 @require_POST

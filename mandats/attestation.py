@@ -134,10 +134,13 @@ def _refuse_fetch(url: str, *args, **kwargs):
 
 
 def render_pdf(html: str) -> bytes:
-    """PDF bytes of a standalone HTML document (WeasyPrint, no external fetch)."""
+    """PDF bytes of a standalone HTML document (WeasyPrint, no external fetch),
+    tagged PDF/UA-1: its structure (headings, lists, tables) and language reach
+    screen readers, and its text stays selectable."""
     from weasyprint import HTML
 
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    document = HTML(string=html, url_fetcher=_refuse_fetch)
+    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 TEMPLATES = {

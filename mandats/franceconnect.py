@@ -164,8 +164,19 @@ def _flow(request, purpose: str) -> dict[str, Any]:
 def _check_callback(params, flow: dict[str, Any]) -> str:
     if params.get("error"):
         if params.get("error") == "access_denied":
-            raise FranceConnectError(_("L'identification FranceConnect a été annulée."))
-        raise FranceConnectError(_("FranceConnect a refusé l'identification."))
+            raise FranceConnectError(
+                _(
+                    "L'identification FranceConnect a été annulée. Recommencez "
+                    "quand la personne est prête à s'identifier."
+                )
+            )
+        raise FranceConnectError(
+            _(
+                "FranceConnect a refusé l'identification. Recommencez ; si le refus "
+                "se répète, la personne peut vérifier son compte auprès du service "
+                "avec lequel elle s'identifie (impots.gouv, l'Assurance maladie…)."
+            )
+        )
     state = params.get("state") or ""
     # Constant-time comparison of the CSRF state (RFC 6749 §10.12).
     if not secrets.compare_digest(state.encode(), flow["state"].encode()):
@@ -264,7 +275,11 @@ def _identity(claims: dict, info: dict, id_token: str, issuer: str) -> Identity:
 
 def _incomplete() -> FranceConnectError:
     return FranceConnectError(
-        _("L'identité transmise par FranceConnect est incomplète ou mal formée.")
+        _(
+            "L'identité transmise par FranceConnect est incomplète ou mal formée. "
+            "Recommencez avec un autre compte de la personne (impots.gouv, "
+            "l'Assurance maladie…), ou plus tard."
+        )
     )
 
 

@@ -1,8 +1,10 @@
 """The embedded FranceConnect sandbox: `oidc-provider-mock` on loopback.
 
-`python -m mandats.sandbox [port]` (or `sandbox_command(port)` from a dev runner
-or the tests) starts an OpenID Provider whose login page lists the demo
-identities below, in FranceConnect's formats. Notes on the mock (0.3):
+`python -m mandats.sandbox --port 9400` (or `sandbox_command(port)` from a dev
+runner or the tests) starts an OpenID Provider whose login page lists the demo
+identities below, in FranceConnect's formats. Its pages are styled offline
+(`styled_app`: a local copy of the CSS the mock would fetch from a CDN).
+Notes on the mock (0.3):
 - it accepts any client_id/secret and redirect URI (no registration needed);
 - it knows the scopes openid/profile/email/address/phone and silently drops
   others (FranceConnect's "birth"); non-standard claims such as birthplace and
@@ -12,8 +14,11 @@ identities below, in FranceConnect's formats. Notes on the mock (0.3):
   keeps the id_token's `iat` as authentication time and an empty `acr`.
 """
 
+import argparse
 import json
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 DEMO_IDENTITIES: list[dict[str, str]] = [
     {
@@ -64,6 +69,9 @@ DEMO_IDENTITIES: list[dict[str, str]] = [
 ]
 
 DEFAULT_PORT = 9400
+TOKEN_MAX_AGE = timedelta(seconds=300)
+SITE_DIR = Path(__file__).resolve().parent / "sandbox_site"
+CSS_URL = "/sandbox-static/pico.min.css"
 
 
 def demo_identity(sub: str) -> dict[str, str]:
@@ -80,24 +88,67 @@ def sandbox_command(
     host: str = "127.0.0.1",
 ) -> list[str]:
     """The command line starting the sandbox on `host:port` (loopback only)."""
-    command = [
-        sys.executable,
-        "-m",
-        "oidc_provider_mock",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--require-nonce",
-        "true",
-        "--no-refresh-token",
-        "true",
-        "--token-max-age",
-        "300",
-    ]
+    command = [sys.executable, "-m", "mandats.sandbox", "--host", host]
+    command += ["--port", str(port)]
     for identity in DEMO_IDENTITIES if identities is None else identities:
         command += ["--user-claims", json.dumps(identity, ensure_ascii=False)]
     return command
+
+
+def styled_app(identities: list[dict[str, str]]):
+    """The mock's Flask app (nonce required, no refresh token, 5-minute tokens)
+    with its pages styled from sandbox_site/ instead of a CDN."""
+    import flask
+    import jinja2
+    from oidc_provider_mock import User, app
+
+    users = [
+        User(sub=i["sub"], claims={k: v for k, v in i.items() if k != "sub"})
+        for i in identities
+    ]
+    application = app(
+        require_nonce=True,
+        issue_refresh_token=False,
+        access_token_max_age=TOKEN_MAX_AGE,
+        user_claims=users,
+    )
+    # Ours first: same templates, the stylesheet linked locally.
+    application.jinja_loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(SITE_DIR / "templates"),
+            application.jinja_loader,
+        ]
+    )
+    application.add_url_rule(
+        CSS_URL,
+        "relais-sandbox-css",
+        lambda: flask.send_from_directory(SITE_DIR / "static", "pico.min.css"),
+    )
+    return application
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - subprocess
+    parser = argparse.ArgumentParser(description="Bac à sable FranceConnect local")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--user-claims", action="append", default=[], type=json.loads)
+    options = parser.parse_args(argv)
+    import logging
+    import os
+
+    import uvicorn
+
+    # The mock serves plain http on loopback; authlib refuses it unless told.
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    application = styled_app(options.user_claims or DEMO_IDENTITIES)
+    uvicorn.run(
+        application,
+        interface="wsgi",
+        host=options.host,
+        port=options.port,
+        log_config=None,
+    )
 
 
 def dev_sidecar(env: dict[str, str], port: int = DEFAULT_PORT) -> list[str] | None:
@@ -111,8 +162,4 @@ def dev_sidecar(env: dict[str, str], port: int = DEFAULT_PORT) -> list[str] | No
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
-    import os
-
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_PORT
-    command = sandbox_command(port)
-    os.execv(command[0], command)  # noqa: S606 - fixed argv, no shell
+    main()

@@ -182,12 +182,13 @@ def _live_demarches(structure, usager, offered) -> list[str]:
     return [code for code in offered if code in live]
 
 
-def _demarche_page(request, grant, usager, offered):
+def _demarche_page(request, grant, usager, offered, error=None):
     demarches = _live_demarches(request.user.current_structure, usager, offered)
     return render(
         request,
         "oidc/select_demarche.html",
         {
+            "error": error,
             "client": grant.client,
             "usager": usager,
             "carried": _carried(request),
@@ -196,6 +197,7 @@ def _demarche_page(request, grant, usager, offered):
                 (code, Demarche(code).label, describe(code)) for code in demarches
             ],
         },
+        status=400 if error else 200,
     )
 
 
@@ -203,6 +205,10 @@ def _demarche_page(request, grant, usager, offered):
 def _approve(request, *, grant, usagers, offered):
     usager = _usager_param(request.POST.get("relais_usager"), usagers)
     demarche = request.POST.get("relais_demarche")
+    if usager is not None and not demarche:
+        # Nothing is pre-selected: say so on the same page rather than a dead end.
+        error = _("Choisissez la démarche pour laquelle vous vous connectez.")
+        return _demarche_page(request, grant, usager, offered, error=error)
     if usager is None or demarche not in offered:
         return render(
             request,

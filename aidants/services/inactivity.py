@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 import audit
 from aidants.exceptions import AidantsError
@@ -69,9 +70,12 @@ def run_inactivity_check(*, now: datetime | None = None) -> InactivityReport:
     by_aidant: dict[int, list[Habilitation]] = {}
     for hab in active.order_by("aidant_id", "pk"):
         by_aidant.setdefault(hab.aidant_id, []).append(hab)
-    reason = _(
-        "Suspendue automatiquement : aucune connexion depuis %(days)s jours."
-    ) % {"days": settings.INACTIVITY_SUSPEND_DAYS}
+    days = settings.INACTIVITY_SUSPEND_DAYS
+    reason = ngettext(
+        "Suspendue automatiquement : aucune connexion depuis %(days)s jour.",
+        "Suspendue automatiquement : aucune connexion depuis %(days)s jours.",
+        days,
+    ) % {"days": days}
     for habs in by_aidant.values():
         aidant = habs[0].aidant
         seen = last_seen(aidant)

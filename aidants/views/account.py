@@ -87,7 +87,13 @@ def _confirm_enrolment(request, context):
         messages.success(request, _("Votre application est enregistrée."))
         return redirect(context["next"] or "aidants:account")
     if form.is_valid():
-        form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
+        form.add_error(
+            "otp_token",
+            _(
+                "Ce code est incorrect ou a expiré. Saisissez le code que votre "
+                "application affiche maintenant (il change toutes les 30 secondes)."
+            ),
+        )
     context.update(step="confirm", form=form)
     return render(request, "aidants/account/totp_enrol.html", context)
 

@@ -84,9 +84,10 @@ def login_view(request):
                 None,
                 _(
                     "Votre mot de passe est correct, mais vous n'avez aucune "
-                    "habilitation active dans une structure : vous ne pouvez pas "
-                    "vous connecter. Demandez au référent de votre structure de "
-                    "demander ou de rétablir votre habilitation."
+                    "habilitation active dans une structure : vous pourrez vous "
+                    "connecter dès que l'équipe Relais l'aura activée, à la demande "
+                    "de votre référent. Adressez-vous à votre référent pour savoir "
+                    "où en est la demande, ou pour la renouveler."
                 ),
             )
         else:
@@ -118,7 +119,8 @@ def otp_view(request):
                 request,
                 _(
                     "Vous n'avez plus d'habilitation active dans une structure : "
-                    "vous ne pouvez pas vous connecter."
+                    "vous ne pouvez pas vous connecter. Adressez-vous à votre "
+                    "référent pour qu'il demande à l'équipe Relais de la rétablir."
                 ),
             )
             return redirect("aidants:login")
@@ -136,7 +138,14 @@ def otp_view(request):
                 % {"seconds": seconds},
             )
         else:
-            form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
+            form.add_error(
+                "otp_token",
+                _(
+                    "Ce code est incorrect, a expiré ou a déjà servi. Attendez le "
+                    "code suivant de votre application (il change toutes les 30 "
+                    "secondes), puis saisissez-le."
+                ),
+            )
     return render(request, "aidants/auth/otp.html", {"form": form, "next": next_url})
 
 

@@ -66,7 +66,9 @@ def _finish(request, invitation, state: dict, device, otp_token: str):
             request,
             _(
                 "Votre compte est prêt. Votre habilitation doit encore être activée "
-                "par l'équipe Relais : vous pourrez vous connecter dès qu'elle le sera."
+                "par l'équipe Relais, à la demande de votre référent : vous pourrez "
+                "vous connecter dès qu'elle le sera. Pour savoir où en est la "
+                "demande, adressez-vous à votre référent."
             ),
         )
     return ok

@@ -58,12 +58,14 @@ def usager_list(request):
 def _mandat_rows(mandats, at):
     rows = []
     for mandat in mandats:
+        demarches = demarche_rows(mandat, at)
         rows.append(
             {
                 "mandat": mandat,
                 "status": mandat.status(at),
                 "status_label": mandat.get_status_display(at),
-                "demarches": demarche_rows(mandat, at),
+                "demarches": demarches,
+                "live_labels": [d["label"] for d in demarches if d["status"] == "live"],
                 "can_revoke": access.can_revoke(mandat=mandat, at=at).allowed,
                 "can_renew": not mandat.is_revoked(),
                 "has_revocations": bool(revocations(mandat)),

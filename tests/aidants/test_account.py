@@ -98,7 +98,7 @@ def test_wrong_enrolment_code_confirms_nothing_and_hides_the_secret(
     response = aidant_client.post(ENROL_URL, {"action": "confirm", "otp_token": wrong})
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Ce code est incorrect ou a expiré." in content
+    assert "Saisissez le code que votre application affiche maintenant" in content
     assert_no_seed(content, device)
     device.refresh_from_db()
     assert not device.confirmed

@@ -72,7 +72,7 @@ def test_wrong_code_is_refused_and_journaled(password_client, aidant, assert_jou
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     response = password_client.post(OTP_URL, {"otp_token": wrong})
     assert response.status_code == 200
-    assert "Ce code est incorrect ou a expiré." in response.content.decode()
+    assert "Attendez le code suivant de votre application" in response.content.decode()
     assert not is_verified(password_client)
     entry = assert_journaled(Action.OTP_FAILED, actor_id=str(aidant.uuid))
     assert wrong not in str(entry.details)
@@ -125,8 +125,10 @@ def test_a_code_cannot_be_used_twice(client, aidant, frozen):
     assert is_verified(client)
     client.post(reverse("aidants:logout"))
     password_login(client, aidant)
-    client.post(OTP_URL, {"otp_token": code})
+    response = client.post(OTP_URL, {"otp_token": code})
     assert not is_verified(client)
+    # The aidant is told what to do: wait for the next code.
+    assert "a déjà servi. Attendez le code suivant" in response.content.decode()
 
 
 def test_backup_code_works_once(client, aidant, frozen, assert_journaled):

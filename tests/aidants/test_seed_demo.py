@@ -183,3 +183,13 @@ def test_readme_lists_the_demo_logins():
         assert account.totp_secret in readme
     assert demo.DEMO_PASSWORD in readme
     assert demo.DEMO_SIRET in readme
+
+
+@pytest.mark.django_db
+def test_human_output_is_in_french():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    for english in ("name :", "e-mail :", "demo_url", "discovery :", "T0", "+00:00"):
+        assert english not in text
+    assert "courriel : " in text

@@ -7,8 +7,11 @@ needed: Playwright drives the system Chromium.
 The `ui` fixture gives a fresh browser context on a live Relais (SITE_URL = the
 live server, FranceConnect = the local sandbox, mails in django.core.mail.outbox).
 `ui.audit(name)` checks the page in the browser (axe-core, title, one main
-landmark, labelled fields, errors linked to their field, no CSP violation) and
-saves a screenshot in test-artifacts/screenshots/. At the end of each test, every
+landmark, labelled fields, errors linked to their field, no CSP violation), then
+its layout at 1280 px and at 375 px wide (`layout_problems`: footer below the
+content, nothing of `main` under the header or the footer, headings in order, no
+horizontal scroll, submit buttons inside `main` and above the footer), and saves
+a full-page screenshot in test-artifacts/screenshots/. At the end of each test, every
 Relais page the browser displayed must have been audited.
 """
 
@@ -59,6 +62,8 @@ DOCS_SHOTS = {
     ),
 }
 BLOCKING_IMPACTS = ("critical", "serious")
+# The widths every page is laid out at: a desktop and a small phone.
+LAYOUT_WIDTHS = (1280, 375)
 TIMEOUT_MS = 15_000
 
 
@@ -223,6 +228,8 @@ AUDIT_PAGE_JS = """
 }
 """
 
+LAYOUT_JS = (Path(__file__).parent / "layout.js").read_text(encoding="utf-8")
+
 AXE_RUN_JS = """
 async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -232,6 +239,29 @@ async () => {
   }));
 }
 """
+
+
+def layout_problems(page, widths=LAYOUT_WIDTHS) -> list[str]:
+    """The layout checks (LAYOUT_JS) at each width, then the viewport as it was.
+    A page with an open DSFR dialog (the small-screen menu) is checked at its
+    own width only: a resize closes the dialog under the journey's feet."""
+    size = page.viewport_size
+    if page.locator(".fr-modal--opened").count():
+        widths = (size["width"],)
+    problems = []
+    try:
+        for width in widths:
+            if width != page.viewport_size["width"]:
+                page.set_viewport_size({"width": width, "height": size["height"]})
+                # One frame for layout and DSFR's resize handlers.
+                page.evaluate(
+                    "() => new Promise(r => requestAnimationFrame(() => r()))"
+                )
+            problems += [f"at {width} px: {p}" for p in page.evaluate(LAYOUT_JS)]
+    finally:
+        if page.viewport_size != size:
+            page.set_viewport_size(size)
+    return problems
 
 
 def format_violations(url: str, violations: list[dict]) -> str:
@@ -293,12 +323,21 @@ class Ui:
                     report.write(format_violations(urlsplit(url).path, minor) + "\n")
             violations = [v for v in found if v["impact"] in BLOCKING_IMPACTS]
             assert not violations, format_violations(url, violations)
+            layout = layout_problems(page)
+            if layout:  # the picture that explains the failure
+                failed = SCREENSHOTS / f"{self.test_name}--layout-failure.png"
+                page.screenshot(path=str(failed), full_page=True)
+            assert not layout, f"layout of {url}:\n" + "\n".join(layout)
             self.audited.add(url)
         if name:
             shot = f"{self.test_name}--{name}"
-            page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
+            # The whole page, not the viewport: what lies below the fold is
+            # what a cropped screenshot hides.
+            page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
             if shot in DOCS_SHOTS and os.environ.get("RELAIS_DOCS_SCREENSHOTS"):
-                page.screenshot(path=str(DOCS_SCREENSHOTS / DOCS_SHOTS[shot]))
+                page.screenshot(
+                    path=str(DOCS_SCREENSHOTS / DOCS_SHOTS[shot]), full_page=True
+                )
 
     def submit(self, button: str, name: str | None = None) -> None:
         """Click the button named `button` and audit the page it leads to."""

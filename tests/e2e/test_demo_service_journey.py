@@ -25,6 +25,8 @@ def test_aidant_acts_for_usager_in_demo_service(ui, aidant, franceconnect):
     ui.follow("Choisir Angela Claire Louise", "oidc-select-demarche")
     # Only the service's démarches that the mandate covers are offered.
     assert ui.page.locator("input[name=relais_demarche]").count() == 1
+    # Nothing chosen for the aidant: connecting under the wrong démarche is a choice.
+    assert not ui.field("Social - Santé").is_checked()
     ui.tick("Social - Santé")
     ui.submit("Se connecter au service pour cette personne", "demo-service-acting")
 
@@ -37,6 +39,9 @@ def test_aidant_acts_for_usager_in_demo_service(ui, aidant, franceconnect):
     assert aidant.current_structure.siret in acting
     # The mandate too is pairwise (a global id would let services correlate).
     mandat_id = pairwise_id(client, "mandat", mandat.uuid)
-    assert "social" in acting and mandat_id in acting
+    assert "Social - Santé" in acting and mandat_id in acting
     assert str(mandat.uuid) not in acting
-    assert "1962-08-24" in ui.text()
+    # What the service shows is for people: labels and French dates, not codes.
+    assert "24/08/1962" in ui.text() and "Femme" in ui.text()
+    for raw in ("social", "female", "1962-08-24"):
+        assert raw not in ui.text()

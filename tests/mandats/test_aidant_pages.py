@@ -298,3 +298,18 @@ def test_purged_usager_is_not_listed(aidant_client, aidant, mandat):
 def test_usager_without_mandate_here_is_404(aidant_client):
     stranger = UsagerFactory()
     assert aidant_client.get(f"/usagers/{stranger.uuid}/").status_code == 404
+
+
+def test_expiring_joins_the_live_demarches_as_prose(aidant_client, aidant):
+    soon = MandatFactory(
+        structure=aidant.current_structure,
+        duration_days=31,
+        created_at=timezone.now() - timedelta(days=20),
+        demarches=["logement", "social", "papiers"],
+    )
+    papiers = soon.autorisations.get(demarche="papiers")
+    revoke_autorisation(autorisation=papiers, by_type="aidant", by_id="x")
+    page = text(aidant_client.get("/mandats/expirant-bientot/"))
+    assert "<td>Logement et Social - Santé</td>" in page
+    assert "Papiers" not in page
+    assert "Mandats expirant dans les 30 jours" in page

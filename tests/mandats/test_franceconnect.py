@@ -146,8 +146,37 @@ def test_dev_sidecar_starts_the_sandbox_only_when_no_provider_is_set():
     env = {}
     command = dev_sidecar(env, port=9400)
     assert env["FC_ISSUER"] == "http://127.0.0.1:9400"
-    assert command[1:3] == ["-m", "oidc_provider_mock"]
+    assert command[1:3] == ["-m", "mandats.sandbox"]
     assert command.count("--user-claims") == 4
     assert (
         dev_sidecar({"FC_ISSUER": "https://fcp.integ01.dev-franceconnect.fr"}) is None
     )
+
+
+def test_sandbox_pages_are_styled_offline(fc_sandbox):
+    """The sandbox's pages link a stylesheet it serves itself, never a CDN."""
+    authorize = requests.get(
+        f"{fc_sandbox.issuer}/.well-known/openid-configuration", timeout=5
+    ).json()["authorization_endpoint"]
+    pages = [
+        requests.get(f"{fc_sandbox.issuer}/", timeout=5),
+        requests.get(
+            authorize,
+            params={
+                "client_id": "relais",
+                "redirect_uri": "http://127.0.0.1/cb",
+                "response_type": "code",
+                "scope": "openid",
+                "nonce": "n",
+            },
+            timeout=5,
+        ),
+        requests.get(authorize, timeout=5),  # the error page
+    ]
+    for page in pages:
+        assert 'href="/sandbox-static/pico.min.css"' in page.text, page.text[:300]
+        assert "cdn." not in page.text
+    css = requests.get(f"{fc_sandbox.issuer}/sandbox-static/pico.min.css", timeout=5)
+    assert css.status_code == 200
+    assert css.headers["Content-Type"].startswith("text/css")
+    assert "Pico CSS" in css.text[:200]

@@ -302,3 +302,20 @@ def test_service_may_post_the_request_and_approval_needs_csrf(
     forged = pick(browser, params, usager_with_mandat)  # no CSRF token
     assert forged.status_code == 403
     assert not AuthorizationCode.objects.exists()
+
+
+def test_demarche_page_starts_with_nothing_chosen_and_asks_for_one(
+    aidant_client, rp, usager_with_mandat
+):
+    params, _ = authorize_params(rp)
+    page = aidant_client.get(
+        "/oidc/authorize", dict(params, relais_usager=str(usager_with_mandat.uuid))
+    ).content.decode()
+    assert 'value="social"' in page and "checked" not in page
+
+    response = pick(aidant_client, params, usager_with_mandat, demarche="")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choisissez la démarche pour laquelle vous vous connectez." in page
+    assert 'aria-labelledby="demarches-legend demarches-errors"' in page
+    assert not AuthorizationCode.objects.exists()

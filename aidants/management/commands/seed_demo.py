@@ -1,12 +1,16 @@
 import json
+from datetime import datetime
 from importlib import import_module
 
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import module_has_submodule
+from django.utils.timezone import localtime
 
 from aidants import demo
+from aidants.demarches import Demarche
+from aidants.templatetags.french import list_fr
 from audit.checkpoints import checkpoint_if_new_entries
 
 
@@ -20,9 +24,21 @@ def load_demo_modules() -> None:
             import_module(f"{config.name}.demo")
 
 
+# The demo online service's keys, as the French output names them (--json
+# keeps the keys).
+CLIENT_LABELS = {
+    "name": "nom",
+    "client_id": "identifiant client (client_id)",
+    "client_secret": "secret client (client_secret)",
+    "redirect_uri": "adresse de retour (redirect_uri)",
+    "demo_url": "page du service",
+    "discovery": "configuration OpenID Connect",
+}
+
+
 def _describe(login: dict) -> str:
     return (
-        f"  e-mail : {login['email']}\n"
+        f"  courriel : {login['email']}\n"
         f"  mot de passe : {login['password']}\n"
         f"  secret TOTP (base32) : {login['totp_secret']}"
     )
@@ -78,13 +94,20 @@ class Command(BaseCommand):
         if client:
             lines += [
                 "Service en ligne de démonstration :",
-                *(f"  {key} : {value}" for key, value in client.items()),
+                *(
+                    f"  {CLIENT_LABELS.get(key, key)} : {value}"
+                    for key, value in client.items()
+                ),
             ]
         for usager in output.get("usagers", []):
             lines.append(f"Usager : {usager['given_name']} {usager['family_name']}")
             for mandat in usager.get("mandats", []):
-                lines.append(
-                    f"  mandat {mandat['id']} : {', '.join(mandat['demarches'])}"
-                    f" (jusqu'au {mandat['expires_at']})"
-                )
+                lines.append(f"  mandat {mandat['id']} : {_mandat_line(mandat)}")
         return "\n".join(lines)
+
+
+def _mandat_line(mandat: dict) -> str:
+    """ "Famille - Scolarité et Social - Santé, jusqu'au 01/12/2027 à 02:19"."""
+    labels = [str(Demarche(code).label) for code in mandat["demarches"]]
+    until = localtime(datetime.fromisoformat(mandat["expires_at"]))
+    return f"{list_fr(labels)}, jusqu'au {until:%d/%m/%Y à %H:%M}"
