@@ -45,6 +45,18 @@ class Action(models.TextChoices):
     JOURNAL_CHECKPOINTED = "journal_checkpointed", _("Point de contrôle signé")
     DATA_PURGED = "data_purged", _("Données personnelles purgées")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Clé de signature renouvelée")
+    SERVICE_LOGOUT_DELIVERED = (
+        "service_logout_delivered",
+        _("Déconnexion transmise au service"),
+    )
+    SERVICE_LOGOUT_FAILED = (
+        "service_logout_failed",
+        _("Échec de transmission d'une déconnexion au service"),
+    )
+    STRUCTURE_PASSKEY_POLICY_CHANGED = (
+        "structure_passkey_policy_changed",
+        _("Exigence de clé d'accès modifiée"),
+    )
 
 
 class ActorType(models.TextChoices):

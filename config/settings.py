@@ -273,3 +273,12 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# OIDC Back-Channel Logout 1.0 (oidc/backchannel.py): delivery timeout, retries
+# with exponential backoff (base, cap), then the logout is abandoned (journaled).
+OIDC_BACKCHANNEL_TIMEOUT_SECONDS = env_int("RELAIS_BACKCHANNEL_TIMEOUT_SECONDS", 5)
+OIDC_BACKCHANNEL_MAX_ATTEMPTS = env_int("RELAIS_BACKCHANNEL_MAX_ATTEMPTS", 12)
+OIDC_BACKCHANNEL_RETRY_BASE_SECONDS = env_int(
+    "RELAIS_BACKCHANNEL_RETRY_BASE_SECONDS", 5
+)
+OIDC_BACKCHANNEL_RETRY_MAX_SECONDS = 3600

@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 
 from aidants.demarches import Demarche
 from oidc import services
-from oidc.models import Client
+from oidc.models import Client, LogoutDelivery
 
 
 class UriListField(forms.CharField):
@@ -52,12 +52,20 @@ class ClientForm(forms.ModelForm):
             "name",
             "redirect_uris",
             "post_logout_redirect_uris",
+            "backchannel_logout_uri",
             "allowed_demarches",
             "id_token_signed_response_alg",
             "token_endpoint_auth_method",
             "jwks",
             "active",
         ]
+
+    def clean_backchannel_logout_uri(self):
+        uri = self.cleaned_data.get("backchannel_logout_uri") or ""
+        try:
+            return services.check_backchannel_logout_uri(uri)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()
@@ -109,3 +117,21 @@ class ClientAdmin(admin.ModelAdmin):
             ngettext("%d secret renouvelé.", "%d secrets renouvelés.", queryset.count())
             % queryset.count(),
         )
+
+
+@admin.register(LogoutDelivery)
+class LogoutDeliveryAdmin(admin.ModelAdmin):
+    """Read-only view of the back-channel logout queue (the worker writes it)."""
+
+    list_display = ["created_at", "client", "reason", "status", "attempts"]
+    list_filter = ["status", "reason"]
+    readonly_fields = [f.name for f in LogoutDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

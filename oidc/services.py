@@ -7,17 +7,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import audit
 from aidants.models import Aidant, Structure
 from mandats.access import Decision
 from mandats.models import Autorisation, Usager
 from mandats.services import authorize_use
-from oidc import access
+from oidc import access, backchannel
 from oidc.models import (
     AuthorizationCode,
     Client,
@@ -40,6 +42,7 @@ class AuthorizationContext:
     session_key: str
     auth_time: datetime
     claims: dict[str, Any]
+    amr: tuple[str, ...] = ()
 
 
 def use_mandat(
@@ -90,6 +93,7 @@ def create_authorization_code(
         code_challenge=data.get("code_challenge") or "",
         code_challenge_method="S256",
         auth_time=context.auth_time,
+        amr=list(context.amr),
         claims=context.claims,
         session_key=context.session_key or "",
         created_at=now,
@@ -189,6 +193,7 @@ def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token
             client=code.client,
             details={"token": str(token.uuid), "scope": scope[:200]},
         )
+        backchannel.open_service_session(code=code, token=token)
     return token
 
 
@@ -236,6 +241,7 @@ def end_session(*, sid: str, client: Client) -> int:
         sid = str(uuid.UUID(str(sid)))
     except ValueError:
         return 0
+    backchannel.end_quietly(sid=sid, client_id=client.pk)
     tokens = Token.objects.unrevoked().filter(code__uuid=sid, client=client)
     tokens = tokens.select_related(
         "aidant", "usager", "autorisation__mandat", "autorisation__structure"
@@ -262,6 +268,32 @@ def register_client(*, client: Client, secret: str | None = None) -> str:
     client.set_secret(secret)
     client.save()
     return secret
+
+
+def check_backchannel_logout_uri(uri: str) -> str:
+    """A usable back-channel logout URI (OIDC Back-Channel Logout 1.0 §2.2:
+    absolute http(s), no fragment), or "" to disable. Raises ValueError with a
+    French message."""
+    uri = (uri or "").strip()
+    if not uri:
+        return ""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise ValueError(
+            gettext(
+                "L'URI de déconnexion doit être absolue (http ou https), sans fragment."
+            )
+        )
+    return uri
+
+
+def set_backchannel_logout_uri(*, client: Client, uri: str) -> Client:
+    """Register (or clear, with "") where the service receives logout tokens;
+    for `register_client --backchannel-logout-uri` and scripts. Admin edits are
+    kept by django-auditlog. Raises ValueError on an unusable URI."""
+    client.backchannel_logout_uri = check_backchannel_logout_uri(uri)
+    client.save(update_fields=["backchannel_logout_uri"])
+    return client
 
 
 def reset_client_secret(*, client: Client) -> str:

@@ -20,7 +20,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
-from aidants import access
+from aidants import access, session_events
 from aidants.exceptions import NotAllowed
 from aidants.middleware import mark_active, start_session_clock
 from aidants.models import Aidant, BackupCodeDevice, Structure
@@ -248,6 +248,13 @@ def logout_aidant(*, request, reason: str = "user") -> None:
                 details={"reason": reason},
                 request=request,
             )
+            if request.session.session_key:
+                # The services this session logged into are told (back-channel).
+                session_events.sessions_ended(
+                    reason="aidant_logged_out",
+                    aidant_id=user.pk,
+                    session_key=request.session.session_key,
+                )
     logout(request)
 
 
