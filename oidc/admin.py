@@ -40,6 +40,13 @@ class ClientForm(forms.ModelForm):
     post_logout_redirect_uris = UriListField(
         label=_("URI de retour après déconnexion"), required=False
     )
+    backchannel_logout_uri = forms.URLField(
+        label=_("URI de déconnexion par canal arrière"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=Client._meta.get_field("backchannel_logout_uri").help_text,
+    )
     allowed_demarches = forms.MultipleChoiceField(
         label=_("Démarches servies"),
         choices=Demarche.choices,

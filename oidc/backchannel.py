@@ -241,6 +241,11 @@ def deliver(delivery: LogoutDelivery) -> bool:
     """Send one claimed logout token and record the outcome: journals
     SERVICE_LOGOUT_DELIVERED, or SERVICE_LOGOUT_FAILED with the next attempt
     (abandoned after OIDC_BACKCHANNEL_MAX_ATTEMPTS). Returns True if delivered."""
+    still_ours = LogoutDelivery.objects.filter(
+        pk=delivery.pk, claim=delivery.claim, status=DeliveryStatus.PENDING
+    )
+    if not still_ours.exists():
+        return False  # lease lost (this worker stalled): another one sends it
     error = post_logout_token(delivery)
     now = timezone.now()
     with transaction.atomic():
