@@ -50,6 +50,11 @@ OIDC_CODE_TTL_SECONDS = 60
 OIDC_TOKEN_TTL_SECONDS = 600
 # Demo online service (/demo-service/): on with DEBUG (`make run`), off in prod.
 DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", DEBUG)
+# Where the demo service notes the sessions Relais ended (back-channel logout):
+# files, so that every process of `make run` sees them.
+DEMO_SERVICE_STATE_DIR = Path(
+    env_str("RELAIS_DEMO_SERVICE_STATE_DIR", str(BASE_DIR / "var" / "demo-service"))
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,11 +1,15 @@
 """Drain the back-channel logout queue: `--once` for cron, else a loop (a
 worker process). Several workers may run at once (see backchannel.claim_batch)."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
 from oidc import backchannel
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -23,7 +27,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, interval: float, batch: int, **options):
         while True:
-            report = backchannel.drain_once(limit=max(1, batch))
+            try:
+                report = backchannel.drain_once(limit=max(1, batch))
+            except DatabaseError as exc:
+                # A busy or restarting database: the queue is intact, retry.
+                if once:
+                    raise
+                logger.warning("back-channel logout pass failed: %s", exc)
+                time.sleep(max(0.1, interval))
+                continue
             if report.ended or report.delivered or report.failed:
                 self.stdout.write(
                     f"ended={report.ended} delivered={report.delivered} "
