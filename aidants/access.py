@@ -84,3 +84,15 @@ def member_structures(aidant: Aidant):
     """Structures where `aidant` has a membership of any status: the scope in
     which a structure is looked up for the aidant (others give a 404)."""
     return Structure.objects.filter(habilitations__aidant=aidant).distinct()
+
+
+def passkey_required(aidant: Aidant) -> bool:
+    """True when a structure where `aidant` is an active member requires passkeys
+    (a TOTP code, card or backup code is then not enough to log in)."""
+    if not aidant.is_authenticated:
+        return False
+    return (
+        Habilitation.objects.filter(aidant=aidant, structure__require_passkey=True)
+        .active()
+        .exists()
+    )

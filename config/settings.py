@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "axes",
     "auditlog",
     "csp",
@@ -166,6 +167,21 @@ CSRF_FAILURE_VIEW = "aidants.views.auth.csrf_failure"
 OTP_TOTP_ISSUER = "Relais"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_TOTP_TOLERANCE = 1
+
+# Passkeys (WebAuthn) as a second factor, never passwordless (aidants/passkeys.py):
+# user verification required, no attestation, relying party = RELAIS_SITE_URL's
+# host, read when a ceremony runs (the helper also checks the origin).
+OTP_WEBAUTHN_HELPER_CLASS = "aidants.passkeys.RelaisWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Relais"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "aidants.passkeys.relying_party_id"
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "aidants.passkeys"
+# The library's own origin checks read this list at startup; ours is computed
+# from SITE_URL at each ceremony. An http origin other than localhost (the
+# default http://127.0.0.1:8000) cannot use passkeys at all: browsers refuse.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
+PASSKEY_FRESH_FACTOR_SECONDS = 5 * 60
 
 # django-axes: lockout counters in the database, shared by every instance.
 AXES_FAILURE_LIMIT = env_int("RELAIS_LOGIN_FAILURE_LIMIT", 5)

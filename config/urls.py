@@ -12,6 +12,7 @@ admin.site.site_title = RelaisAdminSite.site_title
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("compte/webauthn/", include("aidants.passkey_urls")),
     path("", include("aidants.urls")),
     path("", include("mandats.urls")),
     path("", include("oidc.urls")),

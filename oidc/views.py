@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.middleware import LOGIN_AT_KEY
+from aidants.passkeys import amr_for
 from aidants.services.login import logout_aidant
 from mandats.models import Autorisation, Usager
 from oidc import access, claims, keys, services
@@ -220,6 +221,7 @@ def _approve(request, *, grant, usagers, offered):
             demarche=demarche,
             session_key=request.session.session_key or "",
             auth_time=_auth_time(request),
+            amr=amr_for(getattr(request.user, "otp_device", None)),
             claims={
                 "rep_scope": [demarche],
                 "requested": requested_claims(grant.request.payload.data),

@@ -18,12 +18,14 @@ from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
 from aidants import access, session_events
 from aidants.exceptions import NotAllowed
 from aidants.middleware import mark_active, start_session_clock
 from aidants.models import Aidant, BackupCodeDevice, Structure
+from aidants.services import passkeys
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
 
@@ -40,6 +42,7 @@ class OtpOutcome(enum.Enum):
     THROTTLED = "throttled"
     NO_DEVICE = "no_device"
     REFUSED = "refused"
+    PASSKEY_REQUIRED = "passkey_required"
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,10 @@ def _accepts(device: Device, token: str) -> bool:
 
 
 def has_usable_device(aidant: Aidant) -> bool:
-    """A confirmed TOTP device (app or card), or backup codes left."""
+    """A confirmed TOTP device (app or card), a passkey, or backup codes left."""
     if TOTPDevice.objects.filter(user=aidant, confirmed=True).exists():
+        return True
+    if WebAuthnCredential.objects.filter(user=aidant, confirmed=True).exists():
         return True
     return BackupCodeDevice.objects.filter(
         user=aidant, confirmed=True, codes__isnull=False
@@ -159,6 +164,11 @@ def verify_otp(*, request, token: str) -> OtpResult:
     token = normalize_token(token)
     if not has_usable_device(user):
         return OtpResult(OtpOutcome.NO_DEVICE)
+    if access.passkey_required(user) and passkeys.has_passkey(user):
+        # The structure asks for a phishing-resistant factor: codes are refused.
+        with transaction.atomic():
+            _journal_otp_failure(request, user, "passkey_required")
+        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
     with transaction.atomic():
         # select_for_update: two concurrent requests cannot both use one code.
         candidates = [
@@ -177,6 +187,8 @@ def verify_otp(*, request, token: str) -> OtpResult:
             return OtpResult(OtpOutcome.INVALID)
     if not finish_login(request=request, device=device):
         return OtpResult(OtpOutcome.REFUSED)
+    if access.passkey_required(user) and not passkeys.has_passkey(user):
+        request.session[passkeys.ENROLMENT_ONLY_KEY] = True
     return OtpResult(OtpOutcome.OK)
 
 
@@ -191,6 +203,8 @@ def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
 
 
 def _device_kind(device: Device) -> str:
+    if isinstance(device, WebAuthnCredential):
+        return "passkey"
     if isinstance(device, BackupCodeDevice):
         return "backup_codes"
     if isinstance(device, TOTPDevice) and hasattr(device, "carte"):
@@ -233,6 +247,7 @@ def finish_login(*, request, device: Device) -> bool:
     request.session.cycle_key()
     django_otp.login(request, device)
     mark_active(request)
+    passkeys.mark_second_factor(request)
     return True
 
 

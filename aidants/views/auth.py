@@ -24,6 +24,7 @@ from aidants.services.login import (
     logout_aidant,
     verify_otp,
 )
+from aidants.services.passkeys import has_passkey
 
 
 def safe_next(request) -> str:
@@ -121,7 +122,16 @@ def otp_view(request):
                 ),
             )
             return redirect("aidants:login")
-        if result.outcome is OtpOutcome.THROTTLED:
+        if result.outcome is OtpOutcome.PASSKEY_REQUIRED:
+            form.add_error(
+                None,
+                _(
+                    "Votre structure exige une clé d'accès (passkey) : un code à "
+                    "usage unique ne suffit pas. Utilisez le bouton « Utiliser ma "
+                    "clé d'accès » ci-dessous."
+                ),
+            )
+        elif result.outcome is OtpOutcome.THROTTLED:
             seconds = result.wait_seconds
             form.add_error(
                 None,
@@ -136,7 +146,8 @@ def otp_view(request):
             )
         else:
             form.add_error("otp_token", _("Ce code est incorrect ou a expiré."))
-    return render(request, "aidants/auth/otp.html", {"form": form, "next": next_url})
+    context = {"form": form, "next": next_url, "has_passkey": has_passkey(user)}
+    return render(request, "aidants/auth/otp.html", context)
 
 
 @require_POST
