@@ -30,6 +30,11 @@ urlpatterns = [
     path("referent/inviter/", referent_views.invite, name="referent-invite"),
     path("referent/demarches/", referent_views.demarches, name="referent-demarches"),
     path(
+        "referent/cles-d-acces/",
+        referent_views.passkey_policy,
+        name="referent-passkey-policy",
+    ),
+    path(
         "referent/aidants/<uuid:habilitation_uuid>/",
         referent_views.aidant_detail,
         name="referent-aidant",

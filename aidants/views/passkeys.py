@@ -27,7 +27,7 @@ ENROLMENT_ONLY_KEY = passkeys.ENROLMENT_ONLY_KEY
 
 class FreshFactorRequired(exceptions.OTPWebAuthnApiError):
     status_code = 403
-    code = "fresh_factor_required"
+    default_code = "fresh_factor_required"
     default_detail = gettext_lazy(
         "Confirmez d'abord votre identité avec votre second facteur."
     )
@@ -35,7 +35,7 @@ class FreshFactorRequired(exceptions.OTPWebAuthnApiError):
 
 class LoginRefused(exceptions.OTPWebAuthnApiError):
     status_code = 403
-    code = "login_refused"
+    default_code = "login_refused"
     default_detail = gettext_lazy(
         "Vous n'avez plus d'habilitation active : connexion impossible."
     )
