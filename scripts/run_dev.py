@@ -116,6 +116,10 @@ def main() -> int:
             [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], env
         )
         processes.append(server)
+        # Back-channel logouts to the online services (the demo one included).
+        processes.append(
+            spawn([sys.executable, "manage.py", "send_backchannel_logouts"], env)
+        )
         if wait_until_up(server):
             say(f"\nRelais est prêt : {URL}/  (administration : {URL}/admin/)")
             say("Identifiants de démonstration ci-dessus. Ctrl-C pour arrêter.")

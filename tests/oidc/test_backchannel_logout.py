@@ -303,3 +303,52 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(
         assert len(backchannel.claim_batch()) == 1
     # The first worker's late outcome is ignored (it lost the lease).
     assert backchannel.deliver(first[0]) is False
+
+
+def _admin_form(**extra):
+    data = {
+        "name": "CNAV (test)",
+        "redirect_uris": "https://cnav.example/cb",
+        "post_logout_redirect_uris": "",
+        "allowed_demarches": ["travail"],
+        "id_token_signed_response_alg": "ES256",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "active": "on",
+    }
+    data.update(extra)
+    return data
+
+
+def test_staff_registers_the_logout_uri_in_the_admin(staff_client):
+    from oidc.models import Client
+
+    uri = "https://cnav.example/backchannel?tenant=1"
+    staff_client.post(
+        "/admin/oidc/client/add/", _admin_form(backchannel_logout_uri=uri)
+    )
+    assert Client.objects.get(name="CNAV (test)").backchannel_logout_uri == uri
+
+
+def test_a_logout_uri_with_a_fragment_is_refused(staff_client):
+    from oidc.models import Client
+
+    response = staff_client.post(
+        "/admin/oidc/client/add/",
+        _admin_form(backchannel_logout_uri="https://cnav.example/bc#x"),
+    )
+    assert response.status_code == 200
+    assert "sans fragment" in response.content.decode()
+    assert not Client.objects.filter(name="CNAV (test)").exists()
+
+
+def test_set_backchannel_logout_uri_service(bc_rp):
+    from oidc.services import set_backchannel_logout_uri
+
+    set_backchannel_logout_uri(client=bc_rp, uri="  https://svc.example/bc  ")
+    bc_rp.refresh_from_db()
+    assert bc_rp.backchannel_logout_uri == "https://svc.example/bc"
+    with pytest.raises(ValueError):
+        set_backchannel_logout_uri(client=bc_rp, uri="ftp://svc.example/bc")
+    set_backchannel_logout_uri(client=bc_rp, uri="")
+    bc_rp.refresh_from_db()
+    assert bc_rp.backchannel_logout_uri == ""
