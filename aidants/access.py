@@ -103,3 +103,15 @@ def can_use_staff_space(user) -> bool:
         and user.is_staff
         and user.is_verified()
     )
+
+
+def passkey_required(aidant: Aidant) -> bool:
+    """True when a structure where `aidant` is an active member requires passkeys
+    (a TOTP code, card or backup code is then not enough to log in)."""
+    if not aidant.is_authenticated:
+        return False
+    return (
+        Habilitation.objects.filter(aidant=aidant, structure__require_passkey=True)
+        .active()
+        .exists()
+    )

@@ -9,13 +9,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aidants import access
+from aidants.services.passkeys import ENROLMENT_ONLY_KEY
 
 
 def _redirect_to(name: str, request):
     return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
 
 
-def _guard(view, *, need_habilitation: bool, need_referent: bool):
+def _guard(
+    view, *, need_habilitation: bool, need_referent: bool, enrolment: bool = False
+):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         user = request.user
@@ -23,6 +26,8 @@ def _guard(view, *, need_habilitation: bool, need_referent: bool):
             return _redirect_to("aidants:login", request)
         if not user.is_verified():
             return _redirect_to("aidants:otp", request)
+        if request.session.get(ENROLMENT_ONLY_KEY) and not enrolment:
+            return redirect("aidants:passkeys")
         structure = user.current_structure
         if need_referent and not access.is_referent(user, structure):
             raise PermissionDenied(_("Cette page est réservée aux référents."))
@@ -48,3 +53,8 @@ def referent_required(view):
 def verified_login_required(view):
     """Logged in and OTP-verified (any structure status): account pages."""
     return _guard(view, need_habilitation=False, need_referent=False)
+
+
+def passkey_enrolment_allowed(view):
+    """Logged in and verified, also in a session limited to passkey enrolment."""
+    return _guard(view, need_habilitation=False, need_referent=False, enrolment=True)

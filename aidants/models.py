@@ -41,6 +41,10 @@ class Structure(models.Model):
     )
     commune = models.CharField(_("commune"), max_length=120)
     active = models.BooleanField(_("active"), default=True)
+    # Its aidants must prove the second factor with a passkey (phishing-resistant).
+    require_passkey = models.BooleanField(
+        _("exiger une clé d'accès (passkey)"), default=False
+    )
     # Empty list: every démarche is allowed.
     allowed_demarches = models.JSONField(
         _("démarches autorisées"), default=list, blank=True

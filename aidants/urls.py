@@ -5,6 +5,7 @@ from aidants.views import auth as auth_views
 from aidants.views import home
 from aidants.views import invitation as invitation_views
 from aidants.views import journal as journal_views
+from aidants.views import passkeys as passkey_views
 from aidants.views import referent as referent_views
 
 app_name = "aidants"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("compte/", account_views.account, name="account"),
     path("compte/application/", account_views.totp_enrol, name="totp-enrol"),
     path("compte/codes-de-secours/", account_views.backup_codes, name="backup-codes"),
+    path("compte/cles-d-acces/", passkey_views.passkeys_page, name="passkeys"),
     path(
         "compte/structure/",
         account_views.switch_structure_view,
@@ -28,6 +30,11 @@ urlpatterns = [
     path("referent/", referent_views.home, name="referent-home"),
     path("referent/inviter/", referent_views.invite, name="referent-invite"),
     path("referent/demarches/", referent_views.demarches, name="referent-demarches"),
+    path(
+        "referent/cles-d-acces/",
+        referent_views.passkey_policy,
+        name="referent-passkey-policy",
+    ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/",
         referent_views.aidant_detail,

@@ -72,6 +72,18 @@ class Action(models.TextChoices):
     CARDS_ASSIGNED = "cards_assigned", _("Cartes OTP attribuées à une structure")
     CLIENT_REGISTERED = "client_registered", _("Service en ligne enregistré")
     CLIENT_SECRET_RESET = "client_secret_reset", _("Secret d'un service renouvelé")
+    SERVICE_LOGOUT_DELIVERED = (
+        "service_logout_delivered",
+        _("Déconnexion transmise au service"),
+    )
+    SERVICE_LOGOUT_FAILED = (
+        "service_logout_failed",
+        _("Échec de transmission d'une déconnexion au service"),
+    )
+    STRUCTURE_PASSKEY_POLICY_CHANGED = (
+        "structure_passkey_policy_changed",
+        _("Exigence de clé d'accès modifiée"),
+    )
 
 
 class ActorType(models.TextChoices):

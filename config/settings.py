@@ -80,6 +80,11 @@ OIDC_CODE_TTL_SECONDS = 60
 OIDC_TOKEN_TTL_SECONDS = 600
 # Demo online service (/demo-service/): on with DEBUG (`make run`), off in prod.
 DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", DEBUG)
+# Where the demo service notes the sessions Relais ended (back-channel logout):
+# files, so that every process of `make run` sees them.
+DEMO_SERVICE_STATE_DIR = Path(
+    env_str("RELAIS_DEMO_SERVICE_STATE_DIR", str(BASE_DIR / "var" / "demo-service"))
+)
 
 INSTALLED_APPS = [
     "config.apps.RelaisAdminConfig",
@@ -91,6 +96,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "axes",
     "auditlog",
     "csp",
@@ -197,6 +203,21 @@ CSRF_FAILURE_VIEW = "aidants.views.auth.csrf_failure"
 OTP_TOTP_ISSUER = "Relais"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_TOTP_TOLERANCE = 1
+
+# Passkeys (WebAuthn) as a second factor, never passwordless (aidants/passkeys.py):
+# user verification required, no attestation, relying party = RELAIS_SITE_URL's
+# host, read when a ceremony runs (the helper also checks the origin).
+OTP_WEBAUTHN_HELPER_CLASS = "aidants.passkeys.RelaisWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Relais"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "aidants.passkeys.relying_party_id"
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "aidants.passkeys"
+# The library's own origin checks read this list at startup; ours is computed
+# from SITE_URL at each ceremony. An http origin other than localhost (the
+# default http://127.0.0.1:8000) cannot use passkeys at all: browsers refuse.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
+PASSKEY_FRESH_FACTOR_SECONDS = 5 * 60
 
 # django-axes: lockout counters in the database, shared by every instance.
 AXES_FAILURE_LIMIT = env_int("RELAIS_LOGIN_FAILURE_LIMIT", 5)
@@ -318,3 +339,12 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# OIDC Back-Channel Logout 1.0 (oidc/backchannel.py): delivery timeout, retries
+# with exponential backoff (base, cap), then the logout is abandoned (journaled).
+OIDC_BACKCHANNEL_TIMEOUT_SECONDS = env_int("RELAIS_BACKCHANNEL_TIMEOUT_SECONDS", 5)
+OIDC_BACKCHANNEL_MAX_ATTEMPTS = env_int("RELAIS_BACKCHANNEL_MAX_ATTEMPTS", 12)
+OIDC_BACKCHANNEL_RETRY_BASE_SECONDS = env_int(
+    "RELAIS_BACKCHANNEL_RETRY_BASE_SECONDS", 5
+)
+OIDC_BACKCHANNEL_RETRY_MAX_SECONDS = 3600

@@ -9,6 +9,7 @@ from config import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("compte/webauthn/", include("aidants.passkey_urls")),
     path("", include("aidants.urls")),
     path("", include("mandats.urls")),
     path("", include("oidc.urls")),

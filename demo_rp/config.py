@@ -31,3 +31,7 @@ def redirect_uri() -> str:
 
 def post_logout_redirect_uri() -> str:
     return f"{site_url()}/demo-service/"
+
+
+def backchannel_logout_uri() -> str:
+    return f"{site_url()}/demo-service/backchannel-logout"

@@ -9,4 +9,5 @@ urlpatterns = [
     path("connexion", views.login, name="login"),
     path("callback", views.callback, name="callback"),
     path("deconnexion", views.logout, name="logout"),
+    path("backchannel-logout", views.backchannel_logout, name="backchannel-logout"),
 ]

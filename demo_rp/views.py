@@ -18,22 +18,24 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from django.conf import settings
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from demo_rp import config
+from demo_rp import config, sessions
 
 COOKIE = "relais_demo_service"
 COOKIE_SALT = "demo_rp.state"
 COOKIE_PATH = "/demo-service/"
 TIMEOUT = 10
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
 class DemoLoginError(Exception):
@@ -110,8 +112,10 @@ def _verify_id_token(
 def home(request):
     _require_enabled()
     data = _read_cookie(request)
-    profile = data.get("userinfo")
-    return render(
+    sid = (data.get("id_claims") or {}).get("sid") or ""
+    ended = sessions.is_ended(sid)
+    profile = None if ended else data.get("userinfo")
+    response = render(
         request,
         "demo_rp/home.html",
         {
@@ -119,8 +123,13 @@ def home(request):
             "profile": profile,
             "shown": _human(profile) if profile else None,
             "id_claims": data.get("id_claims"),
+            "ended_by_relais": ended,
         },
     )
+    if ended:
+        # Relais told us (back-channel) that this session is over.
+        response.delete_cookie(COOKIE, path=COOKIE_PATH)
+    return response
 
 
 def _human(profile: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +212,8 @@ def _finish_login(code: str, pending: dict[str, Any]) -> dict[str, Any]:
     return {
         "userinfo": userinfo,
         "id_claims": {
-            k: claims.get(k) for k in ("acr", "auth_time", "mandat", "rep_scope")
+            k: claims.get(k)
+            for k in ("acr", "amr", "auth_time", "mandat", "rep_scope", "sid")
         },
         "id_token": token["id_token"],
     }
@@ -244,3 +254,47 @@ def _failed(request, message: str):
         {"service_name": config.NAME, "message": message},
         status=400,
     )
+
+
+def _verify_logout_token(raw: str) -> dict[str, Any]:
+    """OIDC Back-Channel Logout 1.0 §2.6, as any service should do it."""
+    metadata = _metadata()
+    jwks = requests.get(metadata["jwks_uri"], timeout=TIMEOUT).json()
+    decoded = jwt.decode(
+        raw, KeySet.import_key_set(jwks), algorithms=["ES256", "RS256"]
+    )
+    if decoded.header.get("typ") not in (None, "logout+jwt", "JWT"):
+        raise DemoLoginError("typ")
+    jwt.JWTClaimsRegistry(
+        leeway=60,
+        iss={"essential": True, "value": metadata["issuer"]},
+        aud={"essential": True, "value": config.CLIENT_ID},
+        iat={"essential": True},
+        jti={"essential": True},
+    ).validate(decoded.claims)
+    claims = dict(decoded.claims)
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(LOGOUT_EVENT), dict):
+        raise DemoLoginError("events")
+    if "nonce" in claims or not (claims.get("sid") or claims.get("sub")):
+        raise DemoLoginError("claims")
+    return claims
+
+
+@csrf_exempt  # a server-to-server POST from Relais, authenticated by its signature
+@require_POST
+@never_cache
+def backchannel_logout(request):
+    """Relais ends one of our sessions (mandate revoked or expired, aidant logged
+    out or suspended): verify the logout token, then forget the session."""
+    _require_enabled()
+    raw = request.POST.get("logout_token", "")
+    try:
+        claims = _verify_logout_token(raw)
+    except (DemoLoginError, JoseError, ValueError, KeyError, requests.RequestException):
+        return JsonResponse({"error": "invalid_request"}, status=400)
+    if not sessions.end(str(claims.get("sid") or claims["sub"]), str(claims["jti"])):
+        return JsonResponse({"error": "invalid_request"}, status=400)
+    response = JsonResponse({}, status=200)
+    response["Cache-Control"] = "no-store"
+    return response

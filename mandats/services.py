@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 import audit
 from aidants import access as aidants_access
+from aidants import session_events
 from aidants.models import Aidant, Structure
 from mandats import access
 from mandats.access import Decision
@@ -151,6 +152,10 @@ def revoke_autorisation(
             request=request,
             details={"by": by_type, "reason": reason[:200]},
         )
+        # Services holding a session opened under it are told (back-channel).
+        session_events.sessions_ended(
+            reason="autorisation_revoked", autorisation_ids=(locked.pk,)
+        )
     autorisation.refresh_from_db()
     return locked
 
@@ -196,6 +201,7 @@ def revoke_mandat(
             request=request,
             details={"by": by_type, "reason": reason[:200]},
         )
+        session_events.sessions_ended(reason="mandat_revoked", mandat_id=locked.pk)
     mandat.refresh_from_db()
     return locked
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aidants.demarches import Demarche
 from oidc import services
-from oidc.models import Client
+from oidc.models import Client, LogoutDelivery
 from oidc.validators import validate_redirect_uri
 
 
@@ -39,6 +39,13 @@ class ClientForm(forms.ModelForm):
     post_logout_redirect_uris = UriListField(
         label=_("URI de retour après déconnexion"), required=False
     )
+    backchannel_logout_uri = forms.URLField(
+        label=_("URI de déconnexion par canal arrière"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=Client._meta.get_field("backchannel_logout_uri").help_text,
+    )
     allowed_demarches = forms.MultipleChoiceField(
         label=_("Démarches servies"),
         choices=Demarche.choices,
@@ -51,6 +58,7 @@ class ClientForm(forms.ModelForm):
             "name",
             "redirect_uris",
             "post_logout_redirect_uris",
+            "backchannel_logout_uri",
             "allowed_demarches",
             "profile",
             "id_token_signed_response_alg",
@@ -58,6 +66,13 @@ class ClientForm(forms.ModelForm):
             "jwks",
             "active",
         ]
+
+    def clean_backchannel_logout_uri(self):
+        uri = self.cleaned_data.get("backchannel_logout_uri") or ""
+        try:
+            return services.check_backchannel_logout_uri(uri)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()
@@ -114,3 +129,21 @@ def _secrets_page(request, shown):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin.register(LogoutDelivery)
+class LogoutDeliveryAdmin(admin.ModelAdmin):
+    """Read-only view of the back-channel logout queue (the worker writes it)."""
+
+    list_display = ["created_at", "client", "reason", "status", "attempts"]
+    list_filter = ["status", "reason"]
+    readonly_fields = [f.name for f in LogoutDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

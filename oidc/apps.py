@@ -10,7 +10,11 @@ class OidcConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from oidc import signals  # noqa: F401 - connects the logout receiver
+        from aidants import session_events
+        from oidc import backchannel, signals  # noqa: F401 - logout receiver
+
+        # Domain services of lower apps end service sessions through this hook.
+        session_events.register(backchannel.end_sessions)
         from oidc.models import Client
 
         # Admin edits of online services are kept field by field; the secret's

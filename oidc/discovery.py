@@ -60,4 +60,7 @@ def discovery_document() -> dict[str, Any]:
             "mandat",
         ],
         "ui_locales_supported": ["fr"],
+        # OIDC Back-Channel Logout 1.0 §2.1 (oidc/backchannel.py).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

@@ -7,17 +7,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import audit
 from aidants.models import Aidant, Structure
 from mandats.access import Decision
 from mandats.models import Autorisation, Usager
 from mandats.services import authorize_use
-from oidc import access
+from oidc import access, backchannel
 from oidc.models import (
     AuthorizationCode,
     Client,
@@ -193,6 +195,7 @@ def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token
             client=code.client,
             details={"token": str(token.uuid), "scope": scope[:200]},
         )
+        backchannel.open_service_session(code=code, token=token)
     return token
 
 
@@ -240,6 +243,7 @@ def end_session(*, sid: str, client: Client) -> int:
         sid = str(uuid.UUID(str(sid)))
     except ValueError:
         return 0
+    backchannel.end_quietly(sid=sid, client_id=client.pk)
     tokens = Token.objects.unrevoked().filter(code__uuid=sid, client=client)
     tokens = tokens.select_related(
         "aidant", "usager", "autorisation__mandat", "autorisation__structure"
@@ -282,6 +286,32 @@ def register_client(
             },
         )
     return secret
+
+
+def check_backchannel_logout_uri(uri: str) -> str:
+    """A usable back-channel logout URI (OIDC Back-Channel Logout 1.0 §2.2:
+    absolute http(s), no fragment), or "" to disable. Raises ValueError with a
+    French message."""
+    uri = (uri or "").strip()
+    if not uri:
+        return ""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise ValueError(
+            gettext(
+                "L'URI de déconnexion doit être absolue (http ou https), sans fragment."
+            )
+        )
+    return uri
+
+
+def set_backchannel_logout_uri(*, client: Client, uri: str) -> Client:
+    """Register (or clear, with "") where the service receives logout tokens;
+    for `register_client --backchannel-logout-uri` and scripts. Admin edits are
+    kept by django-auditlog. Raises ValueError on an unusable URI."""
+    client.backchannel_logout_uri = check_backchannel_logout_uri(uri)
+    client.save(update_fields=["backchannel_logout_uri"])
+    return client
 
 
 def reset_client_secret(*, client: Client, by: Any = None) -> str:

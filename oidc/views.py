@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from aidants import middleware as session_clock
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
+from aidants.passkeys import amr_for
 from mandats.models import Autorisation, Usager
 from oidc import access, claims, keys, services
 from oidc.discovery import discovery_document
@@ -238,7 +239,10 @@ def _approve(request, *, grant, usagers, offered):
             demarche=demarche,
             session_key=request.session.session_key or "",
             auth_time=_auth_time(request),
-            amr=session_clock.auth_methods(request),
+            amr=amr_for(
+                getattr(request.user, "otp_device", None),
+                session_clock.auth_methods(request),
+            ),
             claims={
                 "rep_scope": [demarche],
                 "requested": requested_claims(grant.request.payload.data),

@@ -170,6 +170,10 @@ def main() -> int:
             [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], env
         )
         processes.append(server)
+        # Back-channel logouts to the online services (the demo one included).
+        processes.append(
+            spawn([sys.executable, "manage.py", "send_backchannel_logouts"], env)
+        )
         if not wait_until_up(server) or server.poll() is not None:
             say(f"Relais n'a pas démarré sur {URL} (voir les messages ci-dessus).")
             return 1

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
-from aidants import access
+from aidants import access, session_events
 from aidants.exceptions import InvalidTransition, NotAllowed
 from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
 
@@ -122,6 +122,11 @@ def suspend_habilitation(
         hab.decided_by, hab.decided_at, hab.reason = by, timezone.now(), reason
         hab.save()
         _journal(audit.Action.HABILITATION_SUSPENDED, hab, by, reason)
+        session_events.sessions_ended(
+            reason="habilitation_suspended",
+            aidant_id=hab.aidant_id,
+            structure_id=hab.structure_id,
+        )
     return hab
 
 
@@ -140,6 +145,11 @@ def revoke_habilitation(
         hab.decided_by, hab.decided_at, hab.reason = by, timezone.now(), reason
         hab.save()
         _journal(audit.Action.HABILITATION_REVOKED, hab, by, reason)
+        session_events.sessions_ended(
+            reason="habilitation_revoked",
+            aidant_id=hab.aidant_id,
+            structure_id=hab.structure_id,
+        )
     return hab
 
 

@@ -17,9 +17,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.models import Device
+from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
-from aidants import access
+from aidants import access, session_events
 from aidants.exceptions import NotAllowed
 from aidants.middleware import (
     mark_active,
@@ -27,6 +28,7 @@ from aidants.middleware import (
     start_session_clock,
 )
 from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
+from aidants.services import passkeys
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
 
@@ -43,6 +45,7 @@ class OtpOutcome(enum.Enum):
     THROTTLED = "throttled"
     NO_DEVICE = "no_device"
     REFUSED = "refused"
+    PASSKEY_REQUIRED = "passkey_required"
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,10 @@ def _accepts(device: Device, token: str) -> bool:
 
 
 def has_usable_device(aidant: Aidant) -> bool:
-    """A confirmed TOTP device (app or card), or backup codes left."""
+    """A confirmed TOTP device (app or card), a passkey, or backup codes left."""
     if TOTPDevice.objects.filter(user=aidant, confirmed=True).exists():
+        return True
+    if WebAuthnCredential.objects.filter(user=aidant, confirmed=True).exists():
         return True
     return BackupCodeDevice.objects.filter(
         user=aidant, confirmed=True, codes__isnull=False
@@ -162,11 +167,18 @@ def verify_otp(*, request, token: str) -> OtpResult:
     token = normalize_token(token)
     if not has_usable_device(user):
         return OtpResult(OtpOutcome.NO_DEVICE)
+    if access.passkey_required(user) and passkeys.has_passkey(user):
+        # The structure asks for a phishing-resistant factor: codes are refused.
+        with transaction.atomic():
+            _journal_otp_failure(request, user, "passkey_required")
+        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
     checked = _check_token(request, user, token)
     if isinstance(checked, OtpResult):
         return checked
     if not finish_login(request=request, device=checked):
         return OtpResult(OtpOutcome.REFUSED)
+    if access.passkey_required(user) and not passkeys.has_passkey(user):
+        request.session[passkeys.ENROLMENT_ONLY_KEY] = True
     return OtpResult(OtpOutcome.OK)
 
 
@@ -179,6 +191,10 @@ def step_up_otp(*, request, token: str) -> OtpResult:
     token = normalize_token(token)
     if not has_usable_device(user):
         return OtpResult(OtpOutcome.NO_DEVICE)
+    if access.passkey_required(user) and passkeys.has_passkey(user):
+        with transaction.atomic():
+            _journal_otp_failure(request, user, "passkey_required")
+        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
     checked = _check_token(request, user, token)
     if isinstance(checked, OtpResult):
         return checked
@@ -227,6 +243,8 @@ def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
 
 
 def _device_kind(device: Device) -> str:
+    if isinstance(device, WebAuthnCredential):
+        return "passkey"
     if isinstance(device, BackupCodeDevice):
         return "backup_codes"
     if isinstance(device, TOTPDevice) and hasattr(device, "carte"):
@@ -270,6 +288,7 @@ def finish_login(*, request, device: Device) -> bool:
     django_otp.login(request, device)
     mark_active(request)
     record_second_factor(request)
+    passkeys.mark_second_factor(request)
     return True
 
 
@@ -285,6 +304,13 @@ def logout_aidant(*, request, reason: str = "user") -> None:
                 details={"reason": reason},
                 request=request,
             )
+            if request.session.session_key:
+                # The services this session logged into are told (back-channel).
+                session_events.sessions_ended(
+                    reason="aidant_logged_out",
+                    aidant_id=user.pk,
+                    session_key=request.session.session_key,
+                )
     logout(request)
 
 

@@ -25,6 +25,7 @@ from aidants.services.login import (
     step_up_otp,
     verify_otp,
 )
+from aidants.services.passkeys import has_passkey
 
 
 def safe_next(request) -> str:
@@ -124,7 +125,16 @@ def otp_view(request):
                 ),
             )
             return redirect("aidants:login")
-        if result.outcome is OtpOutcome.THROTTLED:
+        if result.outcome is OtpOutcome.PASSKEY_REQUIRED:
+            form.add_error(
+                None,
+                _(
+                    "Votre structure exige une clé d'accès (passkey) : un code à "
+                    "usage unique ne suffit pas. Utilisez le bouton « Utiliser ma "
+                    "clé d'accès » ci-dessous."
+                ),
+            )
+        elif result.outcome is OtpOutcome.THROTTLED:
             seconds = result.wait_seconds
             form.add_error(
                 None,
@@ -146,7 +156,8 @@ def otp_view(request):
                     "secondes), puis saisissez-le."
                 ),
             )
-    return render(request, "aidants/auth/otp.html", {"form": form, "next": next_url})
+    context = {"form": form, "next": next_url, "has_passkey": has_passkey(user)}
+    return render(request, "aidants/auth/otp.html", context)
 
 
 @sensitive_post_parameters("otp_token")

@@ -10,11 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp_webauthn.models import WebAuthnCredential
 
 from aidants import access
 from aidants.decorators import referent_required
-from aidants.exceptions import AidantsError
+from aidants.exceptions import AidantsError, NotAllowed
 from aidants.forms.referent import (
     ConfirmForm,
     DemarchesForm,
@@ -35,6 +36,7 @@ from aidants.services import habilitations as hab_services
 from aidants.services.card_stock import link_stock_card
 from aidants.services.cards import InvalidSeed, register_card, unlink_card
 from aidants.services.invitations import invite_aidant
+from aidants.services.passkeys import set_passkey_requirement
 from aidants.services.structures import set_allowed_demarches
 from audit.models import JournalEntry
 
@@ -63,6 +65,10 @@ def _devices_by_aidant(aidant_ids) -> dict[int, list[dict]]:
         rows.setdefault(device.user_id, []).append(row)
     for device in BackupCodeDevice.objects.filter(user_id__in=aidant_ids):
         row = {"kind": _("Codes de secours"), "label": device.name}
+        rows.setdefault(device.user_id, []).append(row)
+    passkeys = WebAuthnCredential.objects.filter(user_id__in=aidant_ids, confirmed=True)
+    for device in passkeys.order_by("pk"):
+        row = {"kind": _("Clé d'accès (passkey)"), "label": device.name or "—"}
         rows.setdefault(device.user_id, []).append(row)
     return rows
 
@@ -402,3 +408,22 @@ def card_pick(request, habilitation_uuid):
     return render(
         request, "aidants/referent/card_pick.html", {"hab": hab, "form": form}
     )
+
+
+@referent_required
+@require_POST
+def passkey_policy(request):
+    structure = request.user.current_structure
+    required = request.POST.get("require_passkey") == "1"
+    try:
+        set_passkey_requirement(structure=structure, required=required, by=request.user)
+    except NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    if required:
+        messages.success(
+            request,
+            _("Les aidants de la structure devront se connecter avec une clé d'accès."),
+        )
+    else:
+        messages.success(request, _("La clé d'accès n'est plus exigée."))
+    return redirect("aidants:referent-home")

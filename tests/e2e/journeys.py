@@ -22,6 +22,7 @@ def register_demo_service() -> Client:
         name=demo_service.NAME,
         redirect_uris=[demo_service.redirect_uri()],
         post_logout_redirect_uris=[demo_service.post_logout_redirect_uri()],
+        backchannel_logout_uri=demo_service.backchannel_logout_uri(),
         allowed_demarches=demo_service.DEMARCHES,
         active=True,
     )
