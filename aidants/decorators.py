@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from aidants import access
+from aidants.services.refusals import record_refusal
 
 
 def _redirect_to(name: str, request):
@@ -25,8 +26,10 @@ def _guard(view, *, need_habilitation: bool, need_referent: bool):
             return _redirect_to("aidants:otp", request)
         structure = user.current_structure
         if need_referent and not access.is_referent(user, structure):
+            record_refusal(request=request, reason="not_referent")
             raise PermissionDenied(_("Cette page est réservée aux référents."))
         if need_habilitation and not access.has_active_habilitation(user, structure):
+            record_refusal(request=request, reason="no_active_habilitation")
             raise PermissionDenied(
                 _("Vous n'avez pas d'habilitation active dans cette structure.")
             )

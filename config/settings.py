@@ -177,6 +177,9 @@ AXES_LOCKOUT_CALLABLE = "aidants.views.auth.locked_out"
 
 # Invitations and inactivity.
 INVITATION_VALID_HOURS = 72
+# Links that enrol a second factor (docs/security.md) and password-reset links.
+ENROLMENT_LINK_VALID_HOURS = 24
+PASSWORD_RESET_TIMEOUT = 3600
 INACTIVITY_SUSPEND_DAYS = 182
 INACTIVITY_WARN_DAYS = 152
 
