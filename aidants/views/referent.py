@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -326,10 +326,14 @@ def enrolment_link(request, habilitation_uuid):
 @GET_POST
 def card_unlink(request, card_uuid):
     cards = access.managed_cards(request.user, request.user.current_structure)
-    card = get_object_or_404(
-        cards.filter(unlinked_at__isnull=True).select_related("aidant"),
-        uuid=card_uuid,
+    card = (
+        cards.filter(unlinked_at__isnull=True, uuid=card_uuid)
+        .select_related("aidant")
+        .first()
     )
+    if card is None:
+        record_refusal(request=request, reason="not_a_card", card=str(card_uuid))
+        raise Http404
     hab = Habilitation.objects.filter(
         aidant_id=card.aidant_id, structure_id=card.structure_id
     ).first()
