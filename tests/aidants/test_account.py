@@ -5,7 +5,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants.services.otp import create_backup_codes

@@ -113,9 +113,7 @@ def test_the_home_page_offers_the_referent_space_only_while_active(
     assert (reverse("aidants:referent-home") in page) == (state == "active")
 
 
-def test_a_referent_habilitation_requested_again_gives_no_power(
-    referent, structure
-):
+def test_a_referent_habilitation_requested_again_gives_no_power(referent, structure):
     Habilitation.objects.filter(aidant=referent).update(
         status=HabilitationStatus.REQUESTED
     )
