@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -312,3 +313,45 @@ def test_the_token_never_reaches_the_logs(client, invited, caplog):
         _complete(client, token)
         client.get(accept_url(token), follow=True)  # used: a 410 page
     assert token not in caplog.text
+
+
+def test_a_post_failing_csrf_on_the_link_never_logs_the_token(invited, caplog):
+    _, token = invited
+    browser = Client(enforce_csrf_checks=True)
+    with caplog.at_level(logging.DEBUG):
+        response = browser.post(accept_url(token), {"password1": "x"})
+        browser.post(accept_url(token + "x"), {"password1": "x"})
+        browser.put(accept_url(token))
+    # The token URL never checks a form: it swaps the token and redirects.
+    assert response.status_code == 303
+    assert response["Location"] == ACCEPT_URL
+    assert token not in caplog.text
+    # The clean URL is where forms are checked (and CSRF refused, token-free).
+    refused = browser.post(ACCEPT_URL, {"password1": "x"})
+    assert refused.status_code == 403
+
+
+def test_the_token_leaves_the_url_at_once(client, invited):
+    _, token = invited
+    response = client.get(accept_url(token))
+    assert response.status_code == 303
+    assert token not in response["Location"]
+    assert token not in str(dict(client.session))
+
+
+def test_a_reopened_invitation_keeps_the_secret_of_its_first_opening(invited):
+    invitation, token = invited
+    secrets_shown = []
+    for _ in range(2):  # Two browsers (or a session that expired meanwhile).
+        browser = Client()
+        url = open_link(browser, token)
+        browser.post(url, {"password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD})
+        page = browser.get(url).content.decode()
+        secrets_shown.append(
+            re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', page).group(1)
+        )
+    assert secrets_shown[0] == secrets_shown[1]
+    device = TOTPDevice.objects.get(user=invitation.aidant, confirmed=False)
+    # The app scanned at the first opening confirms the account.
+    done = browser.post(url, {"otp_token": totp_now(device)})
+    assert done.status_code == 302
