@@ -117,6 +117,7 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
         "invited_by": invitation.invited_by,
         "url": invitation_url(raw_token),
         "expires_at": invitation.expires_at,
+        "existing": needs_sign_in(invitation),
     }
     try:
         send_mail(
@@ -292,7 +293,10 @@ def accept_invitation(
             raise InvitationGone(_("Ce lien d'invitation n'est plus valable."))
         aidant = inv.aidant
         if needs_sign_in(inv):
-            if by is None or by.pk != aidant.pk or not by.is_verified():
+            # `by` is the request's user: django-otp's middleware gives it
+            # is_verified(), true only after its own second factor.
+            verified = getattr(by, "is_verified", lambda: False)()
+            if by is None or by.pk != aidant.pk or not verified:
                 raise NotAllowed(_("Cette invitation est destinée à un autre compte."))
         elif not _enrol_new_account(inv, password_hash, otp_token):
             return False

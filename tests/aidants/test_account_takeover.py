@@ -48,6 +48,7 @@ def attack(client, attacker, victim, victim_hab, mailoutbox):
     # The invitation is e-mailed to the victim only, and the page says nothing
     # about whether the account existed.
     assert [mail.to for mail in mailoutbox] == [[victim.email]]
+    assert "votre second facteur habituels" in mailoutbox[0].body
     client.get(reverse("aidants:referent-home"))  # shows the "sent" message
     home = client.get(reverse("aidants:referent-home")).content.decode()
     assert victim.email not in home
