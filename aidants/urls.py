@@ -79,6 +79,11 @@ urlpatterns = [
         referent_views.enrolment_link,
         name="referent-enrolment-link",
     ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/application-perdue/",
+        referent_views.app_lost,
+        name="referent-app-lost",
+    ),
     # E-mailed links: the token URL only swaps the token for a session value.
     path("invitation/", invitation_views.accept, name="invitation"),
     path("invitation/<str:token>/", invitation_views.open_link, name="invitation-open"),

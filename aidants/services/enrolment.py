@@ -22,6 +22,7 @@ import audit
 from aidants import access
 from aidants.exceptions import AidantsError, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure
+from aidants.services.factors import end_all_sessions, record_factor_change
 from aidants.services.invitations import InvitationGone, InvitationUnknown, hash_token
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
@@ -162,3 +163,35 @@ def complete_enrolment(
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
     return True
+
+
+def remove_lost_apps(*, aidant: Aidant, by: Aidant, structure: Structure | None) -> int:
+    """A référent (or staff) reports the holder's authenticator app lost: the app
+    devices are deleted (cards have their own unlinking), every session of the
+    holder ends, and an enrolment link is e-mailed to them. Returns how many
+    devices went. Journals OTP_DEVICE_REMOVED (every structure of the holder)
+    and ENROLMENT_LINK_ISSUED; raises NotAllowed or AidantsError (no app)."""
+    if not access.can_issue_enrolment_link(by, aidant, structure):
+        raise NotAllowed(_("Vous ne pouvez pas modifier les accès de cette personne."))
+    with transaction.atomic():
+        apps = TOTPDevice.objects.select_for_update().filter(
+            user=aidant, carte__isnull=True
+        )
+        count = len(apps)
+        if not count:
+            raise AidantsError(_("Cette personne n'a pas d'application enregistrée."))
+        TOTPDevice.objects.filter(pk__in=[device.pk for device in apps]).delete()
+        end_all_sessions(aidant)
+        record_factor_change(
+            audit.Action.OTP_DEVICE_REMOVED,
+            aidant=aidant,
+            by=by,
+            details={
+                "device": "totp_app",
+                "reason": "lost",
+                "count": count,
+                "sessions_ended": True,
+            },
+        )
+    issue_enrolment_link(aidant=aidant, by=by, structure=structure)
+    return count

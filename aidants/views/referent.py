@@ -27,7 +27,7 @@ from aidants.forms.referent import (
 from aidants.models import BackupCodeDevice, Habilitation, HabilitationStatus
 from aidants.services import habilitations as hab_services
 from aidants.services.cards import InvalidSeed, register_card, unlink_card
-from aidants.services.enrolment import issue_enrolment_link
+from aidants.services.enrolment import issue_enrolment_link, remove_lost_apps
 from aidants.services.invitations import invite_aidant
 from aidants.services.refusals import record_refusal
 from aidants.services.structures import set_allowed_demarches
@@ -128,6 +128,9 @@ def aidant_detail(request, habilitation_uuid):
             "devices": _devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
             "cards": cards,
             "actions": _allowed_actions(request.user, hab),
+            "has_app": TOTPDevice.objects.filter(
+                user=hab.aidant, confirmed=True, carte__isnull=True
+            ).exists(),
         },
     )
 
@@ -318,6 +321,48 @@ def enrolment_link(request, habilitation_uuid):
             "nouvelle application d'authentification ?"
         )
         % {"email": hab.aidant.email},
+    }
+    return render(request, "aidants/referent/confirm.html", context)
+
+
+@referent_required
+@GET_POST
+def app_lost(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    if not access.can_issue_enrolment_link(request.user, hab.aidant, hab.structure):
+        record_refusal(
+            request=request, reason="device_not_allowed", aidant=str(hab.aidant.uuid)
+        )
+        raise PermissionDenied(
+            _("Seul un aidant habilité de votre structure peut être concerné.")
+        )
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            remove_lost_apps(
+                aidant=hab.aidant, by=request.user, structure=hab.structure
+            )
+        except AidantsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "L'application de %(name)s est retirée et ses sessions sont "
+                    "fermées ; un lien d'activation lui a été envoyé."
+                )
+                % {"name": hab.aidant.get_full_name()},
+            )
+        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+    context = {
+        "hab": hab,
+        "form": form,
+        "title": _("Signaler l'application comme perdue"),
+        "question": _(
+            "Retirer l'application d'authentification de %(name)s, fermer toutes "
+            "ses sessions et lui envoyer un lien pour en configurer une nouvelle ?"
+        )
+        % {"name": hab.aidant.get_full_name()},
     }
     return render(request, "aidants/referent/confirm.html", context)
 

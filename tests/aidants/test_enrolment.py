@@ -285,3 +285,27 @@ def test_an_unused_account_created_by_staff_is_told_the_same(client, structure):
     response = password_login(client, aidant)
     assert "activation du second facteur" in response.content.decode()
     assert not is_logged_in(client)
+
+
+def test_a_lost_app_reported_by_the_referent_ends_sessions_and_sends_a_link(
+    referent_client, referent, aidant, mailoutbox
+):
+    holder = verified_client(Client(), aidant)
+    hab = Habilitation.objects.get(aidant=aidant)
+    detail = reverse("aidants:referent-aidant", kwargs={"habilitation_uuid": hab.uuid})
+    assert "Signaler l'application comme perdue" in (
+        referent_client.get(detail).content.decode()
+    )
+    url = reverse("aidants:referent-app-lost", kwargs={"habilitation_uuid": hab.uuid})
+    assert referent_client.post(url).status_code == 302
+    assert not TOTPDevice.objects.filter(user=aidant).exists()
+    assert holder.get("/usagers/").status_code == 302
+    assert not is_logged_in(holder)
+    removed = JournalEntry.objects.filter(action=Action.OTP_DEVICE_REMOVED).last()
+    assert removed.actor_id == str(referent.uuid)
+    assert removed.details["sessions_ended"] is True
+    assert LINK_RE.search(mailoutbox[-1].body)
+    assert mailoutbox[-1].to == [aidant.email]
+    # The password alone is now refused, with the way out.
+    response = password_login(Client(), aidant)
+    assert "activation du second facteur" in response.content.decode()

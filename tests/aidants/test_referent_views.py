@@ -27,6 +27,7 @@ VIEWS = [
     ("aidants:referent-designate", "hab"),
     ("aidants:referent-card-register", "hab"),
     ("aidants:referent-enrolment-link", "hab"),
+    ("aidants:referent-app-lost", "hab"),
     ("aidants:referent-card-unlink", "card"),
 ]
 OBJECT_VIEWS = [view for view in VIEWS if view[1]]
