@@ -17,6 +17,7 @@ import audit
 from aidants import access
 from aidants.exceptions import AidantsError, InvalidTransition, NotAllowed
 from aidants.models import Aidant, CardUnlinkReason, CarteTOTP, Structure
+from aidants.services.enrolment import issue_enrolment_link
 from aidants.services.factors import end_all_sessions, record_factor_change
 
 # RFC 4226 §4: at least 128 bits of secret; TOTPDevice.key holds 40 bytes at most.
@@ -167,8 +168,5 @@ def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
 
 
 def _send_replacement_link(*, card: CarteTOTP, by: Aidant) -> None:
-    # Imported here: enrolment imports this module's neighbours.
-    from aidants.services.enrolment import issue_enrolment_link
-
     if access.can_issue_enrolment_link(by, card.aidant, card.structure):
         issue_enrolment_link(aidant=card.aidant, by=by, structure=card.structure)
