@@ -1,10 +1,12 @@
 """What a référent or a staff member may do to whom. Pure decisions, no writes."""
 
-from aidants.models import Aidant, Habilitation, Structure
+from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
 
 
 def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
-    """True when `aidant` is a référent of `structure` (not revoked, active)."""
+    """True when `aidant` is a référent of `structure` now: the référent
+    habilitation is active and unexpired, in an active structure. Suspension,
+    revocation and expiry end every référent power at once."""
     if structure is None or not aidant.is_authenticated:
         return False
     return (
@@ -36,21 +38,19 @@ def can_activate_habilitation(actor: Aidant) -> bool:
 
 
 def can_log_in(aidant: Aidant) -> bool:
-    """An account logs in when it is staff, holds an active habilitation, or is a
-    référent of an active structure."""
+    """An account logs in when it is staff or holds an active habilitation (a
+    référent role counts only inside an active habilitation)."""
     if not aidant.is_active:
         return False
     if aidant.is_staff:
         return True
-    memberships = Habilitation.objects.filter(aidant=aidant)
-    return memberships.active().exists() or memberships.referents().exists()
+    return Habilitation.objects.filter(aidant=aidant).active().exists()
 
 
 def usable_structures(aidant: Aidant) -> list[Structure]:
-    """Structures the aidant may select as current (active habilitation or référent)."""
-    memberships = Habilitation.objects.filter(aidant=aidant).select_related("structure")
+    """Structures the aidant may select as current (active habilitation)."""
+    memberships = Habilitation.objects.filter(aidant=aidant)
     ids = set(memberships.active().values_list("structure_id", flat=True))
-    ids |= set(memberships.referents().values_list("structure_id", flat=True))
     return list(Structure.objects.filter(pk__in=ids).order_by("name"))
 
 
@@ -115,3 +115,38 @@ def passkey_required(aidant: Aidant) -> bool:
         .active()
         .exists()
     )
+
+
+def can_attach_device(actor: Aidant, aidant: Aidant, structure: Structure) -> bool:
+    """A référent (or staff) attaches a second factor (a physical card) only to
+    an active member of `structure` they manage, never to a staff account: a
+    factor chosen by someone else must not open an account they do not manage."""
+    if aidant.is_staff or aidant.is_superuser or not aidant.is_active:
+        return False
+    return can_manage_structure(actor, structure) and has_active_habilitation(
+        aidant, structure
+    )
+
+
+def can_issue_enrolment_link(
+    actor: Aidant, aidant: Aidant, structure: Structure | None
+) -> bool:
+    """Staff send an enrolment link to any active account; a référent only to an
+    active member (not staff) of their own structure. The link goes to the
+    holder's own address, never to the actor."""
+    if not aidant.is_active:
+        return False
+    if actor.is_staff:
+        return True
+    return structure is not None and can_attach_device(actor, aidant, structure)
+
+
+def factor_journal_structures(aidant: Aidant) -> list[Structure]:
+    """Every structure the person belongs to (any status but revoked): where a
+    change of their second factors is journaled, so each can see it."""
+    ids = (
+        Habilitation.objects.filter(aidant=aidant)
+        .exclude(status=HabilitationStatus.REVOKED)
+        .values_list("structure_id", flat=True)
+    )
+    return list(Structure.objects.filter(pk__in=set(ids)).order_by("pk"))

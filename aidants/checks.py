@@ -28,3 +28,29 @@ def site_url_is_https(app_configs, **kwargs):
             )
         ]
     return []
+
+
+# Backends that never deliver (or that write the links, tokens included, to the
+# console or disk): fine in development, never in production.
+NON_DELIVERING_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+@register(Tags.security, deploy=True)
+def email_backend_delivers(app_configs, **kwargs):
+    """Invitations, enrolment and reset links travel by e-mail: a console or
+    memory backend would print them to the logs or drop them."""
+    if settings.EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS:
+        return [
+            Error(
+                f"DJANGO_EMAIL_BACKEND is {settings.EMAIL_BACKEND!r}, which does not "
+                "deliver e-mail (links would reach the console or nowhere).",
+                hint="Set DJANGO_EMAIL_BACKEND to an SMTP (or provider) backend.",
+                id="relais.E010",
+            )
+        ]
+    return []

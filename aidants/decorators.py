@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from aidants import access
 from aidants.services.passkeys import ENROLMENT_ONLY_KEY
+from aidants.services.refusals import record_refusal
 
 
 def _redirect_to(name: str, request):
@@ -30,8 +31,10 @@ def _guard(
             return redirect("aidants:passkeys")
         structure = user.current_structure
         if need_referent and not access.is_referent(user, structure):
+            record_refusal(request=request, reason="not_referent")
             raise PermissionDenied(_("Cette page est réservée aux référents."))
         if need_habilitation and not access.has_active_habilitation(user, structure):
+            record_refusal(request=request, reason="no_active_habilitation")
             raise PermissionDenied(
                 _("Vous n'avez pas d'habilitation active dans cette structure.")
             )

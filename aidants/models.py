@@ -11,6 +11,7 @@ from django.contrib.auth.models import (
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
@@ -106,6 +107,9 @@ class Aidant(AbstractBaseUser, PermissionsMixin):
         related_name="+",
     )
     inactivity_warned_at = models.DateTimeField(null=True, blank=True)
+    # Bumped to end every session of the account at once (a lost factor): it is
+    # part of the session auth hash that Django checks on each request.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AidantManager()
 
@@ -126,6 +130,23 @@ class Aidant(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+    def _session_hash(self, secret: str | None = None) -> str:
+        return salted_hmac(
+            "relais.aidants.Aidant.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        """HMAC of the password hash and the session epoch: a new password or a
+        new epoch logs every session of the account out."""
+        return self._session_hash()
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
 
     def journal_actor(self) -> tuple[str, str]:
         kind = ActorType.STAFF if self.is_staff else ActorType.AIDANT
@@ -149,11 +170,10 @@ class HabilitationQuerySet(models.QuerySet):
             structure__active=True,
         )
 
-    def referents(self) -> "HabilitationQuerySet":
-        """Référent memberships that still count (not revoked, active structure)."""
-        return self.filter(is_referent=True, structure__active=True).exclude(
-            status=HabilitationStatus.REVOKED
-        )
+    def referents(self, at: datetime | None = None) -> "HabilitationQuerySet":
+        """Référent memberships that give référent powers now: the role lasts only
+        while the habilitation itself is active and unexpired (see `active`)."""
+        return self.active(at).filter(is_referent=True)
 
     def for_structure(self, structure: Structure) -> "HabilitationQuerySet":
         return self.filter(structure=structure)
@@ -236,6 +256,15 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The unconfirmed app device shown at the first opening: a re-opened link
+    # shows the same secret until it is confirmed.
+    device = models.ForeignKey(
+        "otp_totp.TOTPDevice",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("invitation")
@@ -297,6 +326,42 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     get_throttle_factor = PlainTOTPDevice.get_throttle_factor
     config_url = PlainTOTPDevice.config_url
     _read_str_from_settings = PlainTOTPDevice._read_str_from_settings
+
+
+class EnrolmentLink(models.Model):
+    """A single-use, expiring e-mailed link to enrol a first (or replacement)
+    second factor. Only the SHA-256 of its token is kept."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    aidant = models.ForeignKey(
+        Aidant, on_delete=models.CASCADE, related_name="enrolment_links"
+    )
+    structure = models.ForeignKey(
+        Structure, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    issued_by = models.ForeignKey(
+        Aidant, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(
+        "TOTPDevice",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("lien d'activation du second facteur")
+
+    def __str__(self) -> str:
+        return f"EnrolmentLink {self.uuid}"
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        return self.used_at is None and (at or timezone.now()) < self.expires_at
 
 
 class CardUnlinkReason(models.TextChoices):

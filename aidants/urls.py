@@ -2,10 +2,12 @@ from django.urls import path
 
 from aidants.views import account as account_views
 from aidants.views import auth as auth_views
+from aidants.views import enrolment as enrolment_views
 from aidants.views import home
 from aidants.views import invitation as invitation_views
 from aidants.views import journal as journal_views
 from aidants.views import passkeys as passkey_views
+from aidants.views import password as password_views
 from aidants.views import referent as referent_views
 
 app_name = "aidants"
@@ -17,6 +19,16 @@ urlpatterns = [
     path("connexion/code/", auth_views.otp_view, name="otp"),
     path("connexion/confirmer/", auth_views.step_up_view, name="step-up"),
     path("deconnexion/", auth_views.logout_view, name="logout"),
+    path(
+        "connexion/mot-de-passe-oublie/",
+        password_views.password_reset,
+        name="password-reset",
+    ),
+    path(
+        "connexion/mot-de-passe/<uidb64>/<token>/",
+        password_views.password_reset_confirm,
+        name="password-reset-confirm",
+    ),
     path("compte/", account_views.account, name="account"),
     path("compte/application/", account_views.totp_enrol, name="totp-enrol"),
     path("compte/codes-de-secours/", account_views.backup_codes, name="backup-codes"),
@@ -85,7 +97,21 @@ urlpatterns = [
         referent_views.card_unlink,
         name="referent-card-unlink",
     ),
-    path("invitation/<str:token>/", invitation_views.accept, name="invitation-accept"),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/lien-activation/",
+        referent_views.enrolment_link,
+        name="referent-enrolment-link",
+    ),
+    path(
+        "referent/aidants/<uuid:habilitation_uuid>/application-perdue/",
+        referent_views.app_lost,
+        name="referent-app-lost",
+    ),
+    # E-mailed links: the token URL only swaps the token for a session value.
+    path("invitation/", invitation_views.accept, name="invitation"),
+    path("invitation/<str:token>/", invitation_views.open_link, name="invitation-open"),
+    path("activation/", enrolment_views.enrol, name="enrolment"),
+    path("activation/<str:token>/", enrolment_views.open_link, name="enrolment-open"),
     # Journal (aidants/views/journal.py): the structure's, and the aidant's own.
     path("referent/journal/", journal_views.journal, name="journal"),
     path(

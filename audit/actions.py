@@ -23,6 +23,15 @@ class Action(models.TextChoices):
     INACTIVITY_WARNED = "inactivity_warned", _("Avertissement d'inactivité envoyé")
     OTP_DEVICE_ADDED = "otp_device_added", _("Dispositif OTP ajouté")
     OTP_DEVICE_REMOVED = "otp_device_removed", _("Dispositif OTP retiré")
+    ENROLMENT_LINK_ISSUED = (
+        "enrolment_link_issued",
+        _("Lien d'activation du second facteur envoyé"),
+    )
+    PASSWORD_RESET_REQUESTED = (
+        "password_reset_requested",
+        _("Réinitialisation du mot de passe demandée"),
+    )
+    PASSWORD_RESET = "password_reset", _("Mot de passe réinitialisé")
     STRUCTURE_DEMARCHES_CHANGED = (
         "structure_demarches_changed",
         _("Démarches de la structure modifiées"),

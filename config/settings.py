@@ -240,6 +240,9 @@ ONBOARDING_REQUEST_LINK_DAYS = env_int("RELAIS_REQUEST_LINK_DAYS", 60)
 # Terms of use in force: templates/onboarding/terms/<version>.html. A new
 # version is accepted again by everybody at their next page.
 TERMS_VERSION = "2026-12"
+# Links that enrol a second factor (docs/security.md) and password-reset links.
+ENROLMENT_LINK_VALID_HOURS = 24
+PASSWORD_RESET_TIMEOUT = 3600
 INACTIVITY_SUSPEND_DAYS = 182
 INACTIVITY_WARN_DAYS = 152
 

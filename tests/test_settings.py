@@ -16,6 +16,7 @@ PRODUCTION = {
     "FC_CLIENT_ID": "relais-production",
     "FC_CLIENT_SECRET": secrets.token_urlsafe(32),
     "RELAIS_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
 
@@ -201,6 +202,16 @@ def test_database_url_selects_postgresql():
         ("FC_ISSUER", "http://127.0.0.1:9400", "relais.E002"),
         ("FC_CLIENT_SECRET", "relais-sandbox-secret", "relais.E003"),
         ("RELAIS_SITE_URL", "http://127.0.0.1:8000", "relais.E004"),
+        (
+            "DJANGO_EMAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend",
+            "relais.E010",
+        ),
+        (
+            "DJANGO_EMAIL_BACKEND",
+            "django.core.mail.backends.locmem.EmailBackend",
+            "relais.E010",
+        ),
     ],
 )
 def test_check_deploy_refuses_sandbox_and_loopback_defaults(variable, value, code):

@@ -73,3 +73,15 @@ class SwitchStructureForm(forms.Form):
     structure = forms.UUIDField(
         error_messages={"invalid": _("Structure inconnue.")},
     )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Adresse électronique"),
+        max_length=254,
+        error_messages={
+            "required": _("Saisissez votre adresse électronique."),
+            "invalid": _("Saisissez une adresse électronique valide."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
+    )

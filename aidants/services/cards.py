@@ -19,11 +19,11 @@ from aidants.models import (
     Aidant,
     CardUnlinkReason,
     CarteTOTP,
-    Habilitation,
-    HabilitationStatus,
     Structure,
     TOTPDevice,
 )
+from aidants.services.enrolment import issue_enrolment_link
+from aidants.services.factors import end_all_sessions, record_factor_change
 
 # RFC 4226 §4: at least 128 bits of secret; TOTPDevice.key holds 40 bytes at most.
 MIN_SEED_BYTES = 16
@@ -74,13 +74,13 @@ def register_card(
     """
     if not access.can_manage_structure(by, structure):
         raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
-    member = (
-        Habilitation.objects.for_structure(structure)
-        .filter(aidant=aidant)
-        .exclude(status=HabilitationStatus.REVOKED)
-    )
-    if not member.exists():
-        raise NotAllowed(_("Cet aidant n'est pas membre de votre structure."))
+    if not access.can_attach_device(by, aidant, structure):
+        raise NotAllowed(
+            _(
+                "Une carte ne peut être associée qu'à un aidant dont l'habilitation "
+                "est active dans votre structure."
+            )
+        )
     if step not in ALLOWED_STEPS:
         raise AidantsError(_("La période de la carte doit être 30 ou 60 secondes."))
     key = parse_seed(seed)
@@ -106,14 +106,14 @@ def register_card(
                 device=device,
                 registered_by=by,
             )
-            audit.record(
+            record_factor_change(
                 audit.Action.OTP_DEVICE_ADDED,
-                actor=by,
-                structure=structure,
+                aidant=aidant,
+                by=by,
                 details={
                     "device": "card",
                     "serial": serial,
-                    "aidant": str(aidant.uuid),
+                    "registered_in": structure.journal_id,
                 },
             )
     except IntegrityError as exc:
@@ -124,8 +124,11 @@ def register_card(
 
 def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
     """Unlink a card: its TOTP device is deleted, the CarteTOTP row is kept with
-    the date and reason. Journals OTP_DEVICE_REMOVED; raises NotAllowed,
-    InvalidTransition (already unlinked) or AidantsError (unknown reason)."""
+    the date and reason. A card reported lost also ends every session of its
+    holder and e-mails them an enrolment link (when they may receive one).
+    Journals OTP_DEVICE_REMOVED (in every structure of the holder) and, for a
+    lost card, ENROLMENT_LINK_ISSUED; raises NotAllowed, InvalidTransition
+    (already unlinked) or AidantsError (unknown reason)."""
     if reason not in CardUnlinkReason.values:
         raise AidantsError(_("Choisissez un motif valable."))
     with transaction.atomic():
@@ -145,15 +148,30 @@ def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
         card.unlinked_at = timezone.now()
         card.unlink_reason = reason
         card.save(update_fields=["device", "unlinked_at", "unlink_reason"])
-        audit.record(
-            audit.Action.OTP_DEVICE_REMOVED,
-            actor=by,
-            structure=card.structure,
-            details={
-                "device": "card",
-                "serial": card.serial,
-                "reason": reason,
-                "aidant": str(card.aidant.uuid) if card.aidant else "",
-            },
-        )
+        lost = reason == CardUnlinkReason.LOST
+        details = {"device": "card", "serial": card.serial, "reason": reason}
+        if card.aidant is not None:
+            if lost:
+                end_all_sessions(card.aidant)
+                details["sessions_ended"] = True
+            record_factor_change(
+                audit.Action.OTP_DEVICE_REMOVED,
+                aidant=card.aidant,
+                by=by,
+                details=details,
+            )
+        else:
+            audit.record(
+                audit.Action.OTP_DEVICE_REMOVED,
+                actor=by,
+                structure=card.structure,
+                details={**details, "aidant": ""},
+            )
+    if lost and card.aidant is not None:
+        _send_replacement_link(card=card, by=by)
     return card
+
+
+def _send_replacement_link(*, card: CarteTOTP, by: Aidant) -> None:
+    if access.can_issue_enrolment_link(by, card.aidant, card.structure):
+        issue_enrolment_link(aidant=card.aidant, by=by, structure=card.structure)

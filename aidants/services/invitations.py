@@ -33,7 +33,7 @@ from aidants.models import (
     Structure,
     TOTPDevice,
 )
-from aidants.services.otp import confirm_totp_enrolment
+from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
 class InvitationUnknown(InvitationInvalid):
@@ -49,7 +49,7 @@ def hash_token(raw_token: str) -> str:
 
 
 def invitation_url(raw_token: str) -> str:
-    path = reverse("aidants:invitation-accept", kwargs={"token": raw_token})
+    path = reverse("aidants:invitation-open", kwargs={"token": raw_token})
     return f"{settings.SITE_URL}{path}"
 
 
@@ -92,6 +92,24 @@ def _membership_for(
     return hab
 
 
+def _existing_membership(*, aidant: Aidant, structure: Structure):
+    """The existing account's pending membership of `structure` (a re-invitation),
+    or None; raises InvalidTransition when it is already a member."""
+    hab = (
+        Habilitation.objects.select_for_update()
+        .filter(aidant=aidant, structure=structure)
+        .first()
+    )
+    if hab is not None and hab.status != HabilitationStatus.REQUESTED:
+        raise InvalidTransition(
+            _(
+                "Cette personne est déjà membre de la structure : utilisez sa "
+                "fiche pour demander son habilitation."
+            )
+        )
+    return hab
+
+
 def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
     context = {
         "aidant": invitation.aidant,
@@ -99,6 +117,7 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
         "invited_by": invitation.invited_by,
         "url": invitation_url(raw_token),
         "expires_at": invitation.expires_at,
+        "existing": needs_sign_in(invitation),
     }
     try:
         send_mail(
@@ -127,9 +146,11 @@ def invite_aidant(
     profession: str = "",
     phone: str = "",
 ) -> tuple[Invitation, str]:
-    """A référent invites a person: creates the account (unusable password) when
-    the email is new, a requested habilitation, and a single-use invitation that
-    replaces any earlier pending one; emails the link.
+    """A référent invites a person: for a new email, creates the account
+    (unusable password) and a requested habilitation; for an existing account,
+    only a pending invitation (the membership is created when its holder
+    accepts, signed in). The single-use invitation replaces any earlier pending
+    one; the link is e-mailed.
 
     Journals HABILITATION_REQUESTED (new membership) and AIDANT_INVITED; raises
     NotAllowed, InvalidTransition (already a member) or AidantsError (the mail
@@ -141,6 +162,7 @@ def invite_aidant(
     raw_token = secrets.token_urlsafe(32)
     with transaction.atomic():
         aidant = Aidant.objects.filter(email__iexact=email).first()
+        hab = None
         if aidant is None:
             aidant = Aidant.objects.create_user(
                 email,
@@ -151,7 +173,12 @@ def invite_aidant(
                 phone=phone.strip(),
                 current_structure=structure,
             )
-        hab = _membership_for(aidant=aidant, structure=structure, by=by)
+            hab = _membership_for(aidant=aidant, structure=structure, by=by)
+        else:
+            # An existing account (another structure's aidant, staff): nothing
+            # is created in this structure until its holder accepts, signed in
+            # with their own second factor (see `accept_invitation`).
+            hab = _existing_membership(aidant=aidant, structure=structure)
         # A new invitation replaces the pending ones: only the last link works.
         Invitation.objects.filter(
             aidant=aidant, structure=structure, used_at__isnull=True
@@ -170,7 +197,7 @@ def invite_aidant(
             structure=structure,
             details={
                 "aidant": str(aidant.uuid),
-                "habilitation": str(hab.uuid),
+                "habilitation": str(hab.uuid) if hab else "",
                 "invitation": str(invitation.uuid),
             },
         )
@@ -194,6 +221,23 @@ def invitation_for_token(raw_token: str) -> Invitation:
     )
     if invitation is None or not hmac.compare_digest(invitation.token_hash, token_hash):
         raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
+    return _usable(invitation)
+
+
+def invitation_by_uuid(invitation_uuid: str) -> Invitation:
+    """The usable invitation whose link this browser opened (its uuid is kept in
+    the session in place of the token). Raises like `invitation_for_token`."""
+    invitation = (
+        Invitation.objects.select_related("aidant", "structure")
+        .filter(uuid=invitation_uuid)
+        .first()
+    )
+    if invitation is None:
+        raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
+    return _usable(invitation)
+
+
+def _usable(invitation: Invitation) -> Invitation:
     if invitation.used_at is not None:
         raise InvitationGone(_("Ce lien d'invitation a déjà été utilisé."))
     if not invitation.is_usable():
@@ -205,44 +249,60 @@ def needs_password(aidant: Aidant) -> bool:
     return not aidant.has_usable_password()
 
 
+def needs_sign_in(invitation: Invitation) -> bool:
+    """An invitation to an account that already has a password is accepted by
+    its holder signed in with their own second factor, never by the link alone."""
+    return invitation.aidant.has_usable_password()
+
+
 def needs_totp(aidant: Aidant) -> bool:
     return not TOTPDevice.objects.filter(user=aidant, confirmed=True).exists()
+
+
+def invitation_device(invitation: Invitation) -> TOTPDevice:
+    """The app device enrolled through this invitation: created at the first
+    opening and kept (same secret) until confirmed."""
+    return kept_enrolment_device(invitation)
 
 
 def accept_invitation(
     *,
     invitation: Invitation,
-    password_hash: str | None,
-    device: TOTPDevice | None,
+    by: Aidant | None = None,
+    password_hash: str | None = None,
     otp_token: str = "",
 ) -> bool:
-    """Finish an invitation at once: confirm the new TOTP device with `otp_token`,
-    set the password (already hashed), mark the invitation used.
+    """Finish an invitation at once. A new account: confirm the invitation's
+    TOTP device with `otp_token` and set the password (already hashed). An
+    existing account: `by` must be its holder, signed in with their own second
+    factor. Then the membership is requested and the invitation marked used.
 
     Returns False (nothing changed) when the code is wrong. Journals
-    OTP_DEVICE_ADDED and INVITATION_ACCEPTED; raises InvitationGone if the link
-    was used or expired meanwhile, AidantsError if a required step is missing.
+    OTP_DEVICE_ADDED, HABILITATION_REQUESTED (existing account) and
+    INVITATION_ACCEPTED; raises InvitationGone if the link was used or expired
+    meanwhile, NotAllowed (another account), AidantsError (a step is missing).
     """
     with transaction.atomic():
         # Lock the invitation: two tabs finishing at once must not both succeed.
         inv = (
             Invitation.objects.select_for_update()
-            .select_related("aidant", "structure")
+            .select_related("aidant", "structure", "invited_by")
             .get(pk=invitation.pk)
         )
         if not inv.is_usable():
             raise InvitationGone(_("Ce lien d'invitation n'est plus valable."))
         aidant = inv.aidant
-        if needs_password(aidant) and not password_hash:
-            raise AidantsError(_("Choisissez d'abord un mot de passe."))
-        if needs_totp(aidant):
-            if device is None or device.user_id != aidant.pk:
-                raise AidantsError(_("Configurez d'abord votre application."))
-            if not confirm_totp_enrolment(device=device, token=otp_token):
-                return False
-        if password_hash and needs_password(aidant):
-            aidant.password = password_hash
-            aidant.save(update_fields=["password"])
+        if needs_sign_in(inv):
+            # `by` is the request's user: django-otp's middleware gives it
+            # is_verified(), true only after its own second factor.
+            verified = getattr(by, "is_verified", lambda: False)()
+            if by is None or by.pk != aidant.pk or not verified:
+                raise NotAllowed(_("Cette invitation est destinée à un autre compte."))
+        elif not _enrol_new_account(inv, password_hash, otp_token):
+            return False
+        hab = Habilitation.objects.filter(aidant=aidant, structure=inv.structure)
+        if not hab.exists():
+            _membership_for(aidant=aidant, structure=inv.structure, by=inv.invited_by)
         if aidant.current_structure_id is None:
             aidant.current_structure = inv.structure
             aidant.save(update_fields=["current_structure"])
@@ -254,4 +314,19 @@ def accept_invitation(
             structure=inv.structure,
             details={"aidant": str(aidant.uuid), "invitation": str(inv.uuid)},
         )
+    return True
+
+
+def _enrol_new_account(inv: Invitation, password_hash: str | None, token: str) -> bool:
+    aidant = inv.aidant
+    if not password_hash:
+        raise AidantsError(_("Choisissez d'abord un mot de passe."))
+    if needs_totp(aidant):
+        device = inv.device
+        if device is None or device.user_id != aidant.pk:
+            raise AidantsError(_("Configurez d'abord votre application."))
+        if not confirm_totp_enrolment(device=device, token=token):
+            return False
+    aidant.password = password_hash
+    aidant.save(update_fields=["password"])
     return True

@@ -37,6 +37,7 @@ class LoginOutcome(enum.Enum):
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED_OUT = "locked_out"
     NO_HABILITATION = "no_habilitation"
+    NO_DEVICE = "no_device"
 
 
 class OtpOutcome(enum.Enum):
@@ -84,7 +85,7 @@ def check_password(*, request, email: str, password: str) -> LoginOutcome:
 
     Journals LOGIN_FAILED (wrong email or password), LOCKED_OUT (django-axes
     refused or just locked the email + IP) or LOGIN_REFUSED (right password, no
-    active habilitation). Raises nothing.
+    active habilitation, or no usable second factor). Raises nothing.
     """
     email = (email or "").strip().lower()
     # `email=` (the USERNAME_FIELD), not `username=`: django-axes reads the
@@ -115,6 +116,18 @@ def check_password(*, request, email: str, password: str) -> LoginOutcome:
                 request=request,
             )
         return LoginOutcome.NO_HABILITATION
+    if not has_usable_device(user):
+        # A password alone never enrols a first second factor: that takes an
+        # e-mailed enrolment link (aidants/services/enrolment.py). No session.
+        with transaction.atomic():
+            audit.record(
+                audit.Action.LOGIN_REFUSED,
+                actor=user,
+                structure=user.current_structure,
+                details={"reason": "no_second_factor"},
+                request=request,
+            )
+        return LoginOutcome.NO_DEVICE
     login(request, user)
     start_session_clock(request)
     return LoginOutcome.OK

@@ -8,6 +8,7 @@ from django.db import transaction
 
 import audit
 from aidants.models import Aidant, BackupCode, BackupCodeDevice, TOTPDevice
+from aidants.services.factors import record_factor_change
 from audit.sealing import pepper_hmacs
 
 BACKUP_CODE_COUNT = 10
@@ -57,6 +58,21 @@ def start_totp_enrolment(*, aidant: Aidant, name: str = "Application") -> TOTPDe
         )
 
 
+def kept_enrolment_device(link) -> TOTPDevice:
+    """The unconfirmed app device of an e-mailed link (Invitation or
+    EnrolmentLink): created at the link's first opening, then the same one (same
+    secret) at every re-opening until confirmed, so a scanned QR code keeps
+    working."""
+    with transaction.atomic():
+        link = type(link).objects.select_for_update().get(pk=link.pk)
+        device = link.device
+        if device is None or device.confirmed or device.user_id != link.aidant_id:
+            device = start_totp_enrolment(aidant=link.aidant)
+            link.device = device
+            link.save(update_fields=["device"])
+    return device
+
+
 def confirm_totp_enrolment(*, device: TOTPDevice, token: str) -> bool:
     """Confirm an enrolment when `token` is valid for the new device.
 
@@ -68,11 +84,11 @@ def confirm_totp_enrolment(*, device: TOTPDevice, token: str) -> bool:
             return False
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        audit.record(
+        record_factor_change(
             audit.Action.OTP_DEVICE_ADDED,
-            actor=device.user,
-            structure=device.user.current_structure,
-            details={"device": "totp_app", "aidant": str(device.user.uuid)},
+            aidant=device.user,
+            by=device.user,
+            details={"device": "totp_app"},
         )
     return True
 
@@ -94,11 +110,11 @@ def create_backup_codes(*, aidant: Aidant) -> list[str]:
         BackupCode.objects.bulk_create(
             BackupCode(device=device, code_hash=hash_code(code)) for code in codes
         )
-        audit.record(
+        record_factor_change(
             audit.Action.OTP_DEVICE_ADDED,
-            actor=aidant,
-            structure=aidant.current_structure,
-            details={"device": "backup_codes", "aidant": str(aidant.uuid)},
+            aidant=aidant,
+            by=aidant,
+            details={"device": "backup_codes"},
         )
     return [f"{code[:5]} {code[5:]}" for code in codes]
 

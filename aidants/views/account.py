@@ -13,7 +13,7 @@ from aidants import access
 from aidants.decorators import verified_login_required
 from aidants.forms.auth import SwitchStructureForm, TotpConfirmForm
 from aidants.models import TOTPDevice
-from aidants.services.login import finish_login, has_usable_device, switch_structure
+from aidants.services.login import switch_structure
 from aidants.services.otp import (
     confirm_totp_enrolment,
     create_backup_codes,
@@ -35,26 +35,15 @@ def account(request):
     return render(request, "aidants/account/account.html", context)
 
 
-def _enrolment_guard(request, next_url: str):
-    """Verified aidants add an app; a logged-in aidant without any usable device
-    enrols their first one (there is no second factor to ask yet)."""
-    user = request.user
-    if not user.is_authenticated:
-        return redirect(url_with_next("aidants:login", next_url))
-    if not user.is_verified() and has_usable_device(user):
-        return redirect(url_with_next("aidants:otp", next_url))
-    return None
-
-
 @sensitive_post_parameters("otp_token")
 @never_cache
+@verified_login_required
 def totp_enrol(request):
-    next_url = safe_next(request)
-    refusal = _enrolment_guard(request, next_url)
-    if refusal is not None:
-        return refusal
+    # Only a verified session adds an app here: a first factor is enrolled only
+    # through an e-mailed link (aidants/views/enrolment.py), never after a
+    # password alone.
     user = request.user
-    context = {"next": next_url, "first_device": not user.is_verified()}
+    context = {"next": safe_next(request), "first_device": False}
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "start":
         # The seed is shown in this response only, to this aidant only.
@@ -81,9 +70,6 @@ def _confirm_enrolment(request, context):
     if form.is_valid() and confirm_totp_enrolment(
         device=device, token=form.cleaned_data["otp_token"]
     ):
-        device.refresh_from_db()
-        if context["first_device"] and not finish_login(request=request, device=device):
-            return redirect("aidants:login")
         messages.success(request, _("Votre application est enregistrée."))
         return redirect(context["next"] or "aidants:account")
     if form.is_valid():

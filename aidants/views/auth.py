@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,6 +26,13 @@ from aidants.services.login import (
     verify_otp,
 )
 from aidants.services.passkeys import has_passkey
+
+NO_DEVICE_MESSAGE = gettext_lazy(
+    "Votre compte n'a plus de second facteur utilisable (application, carte ou "
+    "codes de secours) : vous ne pouvez pas vous connecter. Demandez au référent "
+    "de votre structure, ou à l'équipe Relais, de vous envoyer un nouveau lien "
+    "d'activation du second facteur par courriel."
+)
 
 
 def safe_next(request) -> str:
@@ -91,6 +98,8 @@ def login_view(request):
                     "où en est la demande, ou pour la renouveler."
                 ),
             )
+        elif outcome is LoginOutcome.NO_DEVICE:
+            form.add_error(None, NO_DEVICE_MESSAGE)
         else:
             form.add_error(None, _("Adresse électronique ou mot de passe incorrect."))
     return render(request, "aidants/auth/login.html", {"form": form, "next": next_url})
@@ -107,14 +116,19 @@ def otp_view(request):
     if user.is_verified():
         return redirect(next_url or "aidants:home")
     if not has_usable_device(user):
-        return redirect(url_with_next("aidants:totp-enrol", next_url))
+        # The last factor went away after the password step: no enrolment here.
+        logout_aidant(request=request, reason="no_second_factor")
+        messages.error(request, NO_DEVICE_MESSAGE)
+        return redirect("aidants:login")
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:
             return redirect(next_url or "aidants:home")
         if result.outcome is OtpOutcome.NO_DEVICE:
-            return redirect(url_with_next("aidants:totp-enrol", next_url))
+            logout_aidant(request=request, reason="no_second_factor")
+            messages.error(request, NO_DEVICE_MESSAGE)
+            return redirect("aidants:login")
         if result.outcome is OtpOutcome.REFUSED:
             messages.error(
                 request,

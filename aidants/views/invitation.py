@@ -1,77 +1,46 @@
-"""The emailed invitation link: set a password, enrol a TOTP app, done.
+"""The e-mailed invitation link. A new account: set a password, enrol a TOTP app,
+done (the link is the credential). An existing account: its holder accepts
+signed in with their own second factor; the link alone does nothing.
 
-No login here: the link's token is the credential. State between the steps is kept
-in the session under the invitation's uuid; nothing is written on the account
-until the last step succeeds, and the token never reaches the logs."""
+The token leaves the URL at once (aidants/views/links.py). State between the
+steps is kept in the session under the invitation's uuid; nothing is written on
+the account until the last step succeeds."""
 
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from aidants.exceptions import AidantsError
+from aidants.exceptions import AidantsError, NotAllowed
 from aidants.forms.referent import ConfirmForm, InvitationPasswordForm, OtpCodeForm
-from aidants.models import TOTPDevice
 from aidants.services import invitations as svc
-from aidants.services.otp import (
-    provisioning_qr_data_uri,
-    secret_base32,
-    start_totp_enrolment,
-)
+from aidants.services.otp import provisioning_qr_data_uri, secret_base32
+from aidants.services.refusals import record_refusal
+from aidants.views.auth import url_with_next
+from aidants.views.links import invalid_page, opened_link, swap_token
+
+SESSION_KEY = "relais_invitation"
 
 
-def _session_key(invitation) -> str:
+def _state_key(invitation) -> str:
     return f"relais_invitation_{invitation.uuid}"
 
 
-def _invalid(request, exc: svc.InvitationInvalid):
-    status = 410 if isinstance(exc, svc.InvitationGone) else 404
-    response = render(
+@csrf_exempt  # Only swaps the token for a session value; never acts on a form.
+@never_cache
+def open_link(request, token):
+    return swap_token(
         request,
-        "aidants/invitation/invalid.html",
-        {"message": str(exc)},
-        status=status,
+        token=token,
+        lookup=svc.invitation_for_token,
+        session_key=SESSION_KEY,
+        clean_url="aidants:invitation",
     )
-    # Django logs every 4xx with its path, which holds the token: skip that log.
-    response._has_been_logged = True
-    return response
-
-
-def _enrolment_device(request, invitation, state: dict) -> TOTPDevice:
-    """The unconfirmed device created for this invitation in this session, or a
-    new one (which replaces any earlier unconfirmed attempt)."""
-    device = TOTPDevice.objects.filter(
-        pk=state.get("device_id"), user=invitation.aidant, confirmed=False
-    ).first()
-    if device is None:
-        device = start_totp_enrolment(aidant=invitation.aidant, name=_("Application"))
-        state["device_id"] = device.pk
-        request.session[_session_key(invitation)] = state
-    return device
-
-
-def _finish(request, invitation, state: dict, device, otp_token: str):
-    ok = svc.accept_invitation(
-        invitation=invitation,
-        password_hash=state.get("password_hash"),
-        device=device,
-        otp_token=otp_token,
-    )
-    if ok:
-        request.session.pop(_session_key(invitation), None)
-        messages.success(
-            request,
-            _(
-                "Votre compte est prêt. Votre habilitation doit encore être activée "
-                "par l'équipe Relais, à la demande de votre référent : vous pourrez "
-                "vous connecter dès qu'elle le sera. Pour savoir où en est la "
-                "demande, adressez-vous à votre référent."
-            ),
-        )
-    return ok
 
 
 def _password_step(request, invitation, state: dict, context: dict):
@@ -80,31 +49,42 @@ def _password_step(request, invitation, state: dict, context: dict):
     if posted is not None and form.is_valid():
         # Kept hashed in the session; applied only when every step is done.
         state["password_hash"] = make_password(form.cleaned_data["password1"])
-        request.session[_session_key(invitation)] = state
-        return redirect(request.path)
+        request.session[_state_key(invitation)] = state
+        return redirect("aidants:invitation")
     context.update(step="password", form=form)
     return render(request, "aidants/invitation/accept.html", context)
 
 
-def _final_step(request, invitation, state: dict, context: dict):
+def _totp_step(request, invitation, state: dict, context: dict):
     posted = request.POST if request.method == "POST" else None
-    device = None
-    if svc.needs_totp(invitation.aidant):
-        device = _enrolment_device(request, invitation, state)
-    form = OtpCodeForm(posted) if device is not None else ConfirmForm(posted)
+    needs_totp = svc.needs_totp(invitation.aidant)
+    form = OtpCodeForm(posted) if needs_totp else ConfirmForm(posted)
     if posted is not None and form.is_valid():
-        otp_token = form.cleaned_data.get("otp_token", "").strip()
         try:
-            done = _finish(request, invitation, state, device, otp_token)
+            done = svc.accept_invitation(
+                invitation=invitation,
+                password_hash=state.get("password_hash"),
+                otp_token=form.cleaned_data.get("otp_token", "").strip(),
+            )
         except svc.InvitationInvalid as exc:
-            return _invalid(request, exc)
+            return invalid_page(request, exc)
         except AidantsError as exc:
             form.add_error(None, str(exc))
         else:
             if done:
+                _forget(request, invitation)
+                messages.success(
+                    request,
+                    _(
+                        "Votre compte est prêt. Votre habilitation doit encore être "
+                        "activée par l'équipe Relais : vous pourrez vous connecter "
+                        "dès qu'elle le sera."
+                    ),
+                )
                 return redirect("aidants:login")
             form.add_error("otp_token", _("Code incorrect. Réessayez."))
-    if device is not None:
+    if needs_totp:
+        device = svc.invitation_device(invitation)
         context.update(
             step="totp",
             qr_data_uri=provisioning_qr_data_uri(device),
@@ -116,16 +96,66 @@ def _final_step(request, invitation, state: dict, context: dict):
     return render(request, "aidants/invitation/accept.html", context)
 
 
+def _join_step(request, invitation, context: dict):
+    user = request.user
+    holder = (
+        user.is_authenticated and user.is_verified() and user.pk == invitation.aidant_id
+    )
+    if not holder:
+        if request.method == "POST":
+            record_refusal(
+                request=request,
+                reason="invitation_for_another_account",
+                invitation=str(invitation.uuid),
+            )
+        context.update(
+            step="sign_in",
+            other_account=user.is_authenticated and user.pk != invitation.aidant_id,
+            login_url=url_with_next("aidants:login", reverse("aidants:invitation")),
+        )
+        return render(request, "aidants/invitation/accept.html", context)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.accept_invitation(invitation=invitation, by=user)
+        except svc.InvitationInvalid as exc:
+            return invalid_page(request, exc)
+        except NotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            _forget(request, invitation)
+            messages.success(
+                request,
+                _(
+                    "Vous avez rejoint %(structure)s. Votre habilitation doit encore "
+                    "y être activée par l'équipe Relais."
+                )
+                % {"structure": invitation.structure.name},
+            )
+            return redirect("aidants:home")
+    context.update(step="join", form=form)
+    return render(request, "aidants/invitation/accept.html", context)
+
+
+def _forget(request, invitation) -> None:
+    request.session.pop(_state_key(invitation), None)
+    request.session.pop(SESSION_KEY, None)
+
+
 @never_cache
 @sensitive_post_parameters("password1", "password2", "otp_token")
 @require_http_methods(["GET", "POST"])
-def accept(request, token):
+def accept(request):
     try:
-        invitation = svc.invitation_for_token(token)
+        invitation = opened_link(
+            request, session_key=SESSION_KEY, by_uuid=svc.invitation_by_uuid
+        )
     except svc.InvitationInvalid as exc:
-        return _invalid(request, exc)
-    state = dict(request.session.get(_session_key(invitation), {}))
+        return invalid_page(request, exc)
     context = {"invitation": invitation, "aidant": invitation.aidant}
-    if svc.needs_password(invitation.aidant) and "password_hash" not in state:
+    if svc.needs_sign_in(invitation):
+        return _join_step(request, invitation, context)
+    state = dict(request.session.get(_state_key(invitation), {}))
+    if "password_hash" not in state:
         return _password_step(request, invitation, state, context)
-    return _final_step(request, invitation, state, context)
+    return _totp_step(request, invitation, state, context)

@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -35,8 +36,10 @@ from aidants.models import (
 from aidants.services import habilitations as hab_services
 from aidants.services.card_stock import link_stock_card
 from aidants.services.cards import InvalidSeed, register_card, unlink_card
+from aidants.services.enrolment import issue_enrolment_link, remove_lost_apps
 from aidants.services.invitations import invite_aidant
 from aidants.services.passkeys import set_passkey_requirement
+from aidants.services.refusals import record_refusal
 from aidants.services.structures import set_allowed_demarches
 from audit.models import JournalEntry
 
@@ -46,9 +49,18 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 def _habilitation(request, habilitation_uuid) -> Habilitation:
     scoped = access.managed_habilitations(request.user, request.user.current_structure)
-    return get_object_or_404(
-        scoped.select_related("aidant", "structure"), uuid=habilitation_uuid
+    hab = (
+        scoped.select_related("aidant", "structure")
+        .filter(uuid=habilitation_uuid)
+        .first()
     )
+    if hab is None:
+        # Another structure's member, or an invitation not accepted yet: nothing.
+        record_refusal(
+            request=request, reason="not_a_member", habilitation=str(habilitation_uuid)
+        )
+        raise Http404
+    return hab
 
 
 def _devices_by_aidant(aidant_ids) -> dict[int, list[dict]]:
@@ -87,9 +99,12 @@ def _allowed_actions(user, hab: Habilitation) -> dict[str, bool]:
         "designate": change
         and not hab.is_referent
         and status != HabilitationStatus.REVOKED,
-        "card": status != HabilitationStatus.REVOKED,
         "reactivate": change and status == HabilitationStatus.SUSPENDED,
         "end_date": change and status != HabilitationStatus.REVOKED,
+        "card": access.can_attach_device(user, hab.aidant, hab.structure),
+        "enrolment_link": access.can_issue_enrolment_link(
+            user, hab.aidant, hab.structure
+        ),
     }
 
 
@@ -144,6 +159,9 @@ def aidant_detail(request, habilitation_uuid):
             "cards": cards,
             "actions": _allowed_actions(request.user, hab),
             "history": _history(hab),
+            "has_app": TOTPDevice.objects.filter(
+                user=hab.aidant, confirmed=True, carte__isnull=True
+            ).exists(),
         },
     )
 
@@ -291,8 +309,16 @@ def invite(request):
 @GET_POST
 def card_register(request, habilitation_uuid):
     hab = _habilitation(request, habilitation_uuid)
-    if hab.status == HabilitationStatus.REVOKED:
-        raise PermissionDenied(_("Cet aidant n'est plus membre de la structure."))
+    if not access.can_attach_device(request.user, hab.aidant, hab.structure):
+        record_refusal(
+            request=request, reason="device_not_allowed", aidant=str(hab.aidant.uuid)
+        )
+        raise PermissionDenied(
+            _(
+                "Une carte ne peut être associée qu'à un aidant dont l'habilitation "
+                "est active dans votre structure."
+            )
+        )
     form = RegisterCardForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -320,12 +346,99 @@ def card_register(request, habilitation_uuid):
 
 @referent_required
 @GET_POST
+def enrolment_link(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    if not access.can_issue_enrolment_link(request.user, hab.aidant, hab.structure):
+        record_refusal(
+            request=request,
+            reason="enrolment_link_not_allowed",
+            aidant=str(hab.aidant.uuid),
+        )
+        raise PermissionDenied(
+            _("Un lien ne peut être envoyé qu'à un aidant habilité de votre structure.")
+        )
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issue_enrolment_link(
+                aidant=hab.aidant, by=request.user, structure=hab.structure
+            )
+        except AidantsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Un lien d'activation du second facteur a été envoyé à %(email)s.")
+                % {"email": hab.aidant.email},
+            )
+        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+    context = {
+        "hab": hab,
+        "form": form,
+        "title": _("Renvoyer un lien d'activation du second facteur"),
+        "question": _(
+            "Envoyer à %(email)s un lien, valable une fois, pour configurer une "
+            "nouvelle application d'authentification ?"
+        )
+        % {"email": hab.aidant.email},
+    }
+    return render(request, "aidants/referent/confirm.html", context)
+
+
+@referent_required
+@GET_POST
+def app_lost(request, habilitation_uuid):
+    hab = _habilitation(request, habilitation_uuid)
+    if not access.can_issue_enrolment_link(request.user, hab.aidant, hab.structure):
+        record_refusal(
+            request=request, reason="device_not_allowed", aidant=str(hab.aidant.uuid)
+        )
+        raise PermissionDenied(
+            _("Seul un aidant habilité de votre structure peut être concerné.")
+        )
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            remove_lost_apps(
+                aidant=hab.aidant, by=request.user, structure=hab.structure
+            )
+        except AidantsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "L'application de %(name)s est retirée et ses sessions sont "
+                    "fermées ; un lien d'activation lui a été envoyé."
+                )
+                % {"name": hab.aidant.get_full_name()},
+            )
+        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
+    context = {
+        "hab": hab,
+        "form": form,
+        "title": _("Signaler l'application comme perdue"),
+        "question": _(
+            "Retirer l'application d'authentification de %(name)s, fermer toutes "
+            "ses sessions et lui envoyer un lien pour en configurer une nouvelle ?"
+        )
+        % {"name": hab.aidant.get_full_name()},
+    }
+    return render(request, "aidants/referent/confirm.html", context)
+
+
+@referent_required
+@GET_POST
 def card_unlink(request, card_uuid):
     cards = access.managed_cards(request.user, request.user.current_structure)
-    card = get_object_or_404(
-        cards.filter(unlinked_at__isnull=True).select_related("aidant"),
-        uuid=card_uuid,
+    card = (
+        cards.filter(unlinked_at__isnull=True, uuid=card_uuid)
+        .select_related("aidant")
+        .first()
     )
+    if card is None:
+        record_refusal(request=request, reason="not_a_card", card=str(card_uuid))
+        raise Http404
     hab = Habilitation.objects.filter(
         aidant_id=card.aidant_id, structure_id=card.structure_id
     ).first()

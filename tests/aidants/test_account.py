@@ -5,7 +5,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
 
 from aidants.models import TOTPDevice
 from aidants.services.otp import create_backup_codes
@@ -133,17 +132,12 @@ def test_unverified_user_with_a_device_cannot_enrol_another(client, aidant):
     assert not TOTPDevice.objects.filter(user=aidant, confirmed=False).exists()
 
 
-def test_first_device_enrolment_completes_the_login(
-    client, aidant, frozen, assert_journaled
-):
+def test_password_alone_never_reaches_enrolment(client, aidant, frozen):
     aidant.totp_devices.all().delete()
     password_login(client, aidant)
     response = client.post(ENROL_URL, {"action": "start"})
-    assert "Vous n'avez encore aucun moyen" in response.content.decode()
-    device = unconfirmed_device(aidant)
-    client.post(ENROL_URL, {"action": "confirm", "otp_token": totp_now(device)})
-    assert DEVICE_ID_SESSION_KEY in client.session
-    assert_journaled(Action.LOGIN_SUCCEEDED, actor_id=str(aidant.uuid))
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=aidant).exists()
 
 
 def test_enrolment_needs_login(client, db):

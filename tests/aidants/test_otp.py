@@ -190,12 +190,15 @@ def test_verified_user_skips_the_otp_page(aidant_client):
     assert response.url == HOME_URL
 
 
-def test_no_device_goes_to_totp_enrolment(client, aidant, frozen):
+def test_device_gone_after_the_password_step_logs_out_without_enrolment(
+    password_client, aidant, assert_journaled
+):
     aidant.totp_devices.all().delete()
-    password_login(client, aidant)
-    response = client.get(OTP_URL)
-    assert response.status_code == 302
-    assert response.url == reverse("aidants:totp-enrol")
+    response = password_client.get(OTP_URL, follow=True)
+    assert response.request["PATH_INFO"] == reverse("aidants:login")
+    assert "second facteur utilisable" in response.content.decode()
+    assert "_auth_user_id" not in password_client.session
+    assert_journaled(Action.LOGGED_OUT, actor_id=str(aidant.uuid))
 
 
 def test_habilitation_suspended_between_the_two_steps_refuses_login(

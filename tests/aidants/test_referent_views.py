@@ -25,6 +25,8 @@ VIEWS = [
     ("aidants:referent-habilitation-revoke", "hab"),
     ("aidants:referent-designate", "hab"),
     ("aidants:referent-card-register", "hab"),
+    ("aidants:referent-enrolment-link", "hab"),
+    ("aidants:referent-app-lost", "hab"),
     ("aidants:referent-card-unlink", "card"),
 ]
 OBJECT_VIEWS = [view for view in VIEWS if view[1]]
@@ -52,6 +54,14 @@ def card(aidant, referent, structure):
     )
 
 
+def assert_refused(actor, reason=None):
+    entry = JournalEntry.objects.order_by("-seq").first()
+    assert entry.action == Action.ACCESS_DENIED
+    assert entry.actor_id == str(actor.uuid)
+    if reason:
+        assert entry.details["reason"] == reason
+
+
 def url_for(name, kind, aidant, card):
     if kind == "hab":
         hab = Habilitation.objects.get(aidant=aidant)
@@ -68,7 +78,8 @@ def snapshot(aidant, structure):
         hab.status,
         hab.is_referent,
         structure.allowed_demarches,
-        JournalEntry.objects.count(),
+        # Refusals are journaled (ACCESS_DENIED); nothing else may be.
+        JournalEntry.objects.exclude(action=Action.ACCESS_DENIED).count(),
         TOTPDevice.objects.filter(user=aidant).count(),
         CarteTOTP.objects.filter(unlinked_at__isnull=True).count(),
     )
@@ -108,6 +119,7 @@ def test_referent_of_another_structure_gets_404(
     if name != "aidants:referent-aidant":  # GET only: a POST is a 405 there
         assert client.post(url, POST_DATA).status_code == 404
     assert snapshot(aidant, structure) == before
+    assert_refused(other_referent)
 
 
 def test_referent_of_another_structure_sees_only_their_aidants(
@@ -129,6 +141,7 @@ def test_plain_aidant_gets_403(client, name, kind, aidant, card, structure):
     assert client.get(url).status_code == 403
     assert client.post(url, POST_DATA).status_code == 403  # before the 405
     assert snapshot(aidant, structure) == before
+    assert_refused(aidant, reason="not_referent")
 
 
 def test_list_shows_status_and_devices_but_never_a_seed(referent_client, aidant, card):

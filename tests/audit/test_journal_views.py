@@ -85,7 +85,11 @@ def test_plain_aidant_cannot_see_the_structure_journal(aidant_client, entries):
     assert aidant_client.get(JOURNAL).status_code == 403
     before = JournalEntry.objects.count()
     assert aidant_client.get(EXPORT).status_code == 403
-    assert JournalEntry.objects.count() == before
+    # Only the refusal is journaled, never an export.
+    assert JournalEntry.objects.count() == before + 1
+    refusal = JournalEntry.objects.order_by("-seq").first()
+    assert refusal.action == "access_denied"
+    assert refusal.details["reason"] == "not_referent"
 
 
 def test_aidant_sees_only_their_own_actions(aidant_client, entries):

@@ -51,6 +51,8 @@ def test_public_pages_pass_the_audit(ui):
         "usager-space-login": "/mon-espace/",
         "verification-unknown": "/verifier/inconnu",
         "invitation-unknown": "/invitation/inconnue/",
+        "enrolment-unknown": "/activation/inconnu/",
+        "password-reset": "/connexion/mot-de-passe-oublie/",
     }.items():
         ui.goto(path, name)
     ui.goto("/connexion/")

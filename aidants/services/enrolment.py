@@ -1,0 +1,197 @@
+"""E-mailed links that enrol a first (or replacement) second factor.
+
+A password alone never enrols a factor: an account without a usable device gets
+one only through such a link (or an invitation), sent to its own address. Only
+the SHA-256 of the token is stored; the raw token is in the e-mail only.
+"""
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import audit
+from aidants import access
+from aidants.exceptions import AidantsError, NotAllowed
+from aidants.models import Aidant, EnrolmentLink, Structure
+from aidants.services.factors import end_all_sessions, record_factor_change
+from aidants.services.invitations import InvitationGone, InvitationUnknown, hash_token
+from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
+
+
+class EnrolmentLinkUnknown(InvitationUnknown):
+    """No enrolment link matches this token (HTTP 404)."""
+
+
+class EnrolmentLinkGone(InvitationGone):
+    """The enrolment link expired or was already used (HTTP 410)."""
+
+
+def enrolment_url(raw_token: str) -> str:
+    path = reverse("aidants:enrolment-open", kwargs={"token": raw_token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def issue_enrolment_link(
+    *, aidant: Aidant, by: Aidant, structure: Structure | None = None
+) -> EnrolmentLink:
+    """Send `aidant` a single-use, expiring link to enrol a second factor, at
+    their own address; it replaces their earlier unused links. A référent
+    (for an active member of `structure`) or staff only.
+
+    Journals ENROLMENT_LINK_ISSUED; raises NotAllowed, or AidantsError when the
+    mail could not be sent (the link is recorded; issuing again replaces it).
+    """
+    if not access.can_issue_enrolment_link(by, aidant, structure):
+        raise NotAllowed(_("Vous ne pouvez pas envoyer de lien à cette personne."))
+    raw_token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        EnrolmentLink.objects.filter(aidant=aidant, used_at__isnull=True).delete()
+        link = EnrolmentLink.objects.create(
+            token_hash=hash_token(raw_token),
+            aidant=aidant,
+            structure=structure,
+            issued_by=by,
+            expires_at=timezone.now()
+            + timedelta(hours=settings.ENROLMENT_LINK_VALID_HOURS),
+        )
+        audit.record(
+            audit.Action.ENROLMENT_LINK_ISSUED,
+            actor=by,
+            structure=structure,
+            details={"aidant": str(aidant.uuid), "link": str(link.uuid)},
+        )
+    # After the commit: no SMTP round trip under the journal lock.
+    _send_link(link, raw_token)
+    return link
+
+
+def _send_link(link: EnrolmentLink, raw_token: str) -> None:
+    context = {
+        "aidant": link.aidant,
+        "url": enrolment_url(raw_token),
+        "expires_at": link.expires_at,
+    }
+    try:
+        send_mail(
+            subject=_("Relais : activez votre second facteur"),
+            message=render_to_string("emails/enrolment_link.txt", context),
+            from_email=None,
+            recipient_list=[link.aidant.email],
+        )
+    except OSError as exc:  # smtplib.SMTPException is an OSError
+        raise AidantsError(
+            _(
+                "Le courriel n'a pas pu être envoyé. Réessayez plus tard : un "
+                "nouveau lien remplacera celui-ci."
+            )
+        ) from exc
+
+
+def link_for_token(raw_token: str) -> EnrolmentLink:
+    """The usable enrolment link behind a token. Raises EnrolmentLinkUnknown or
+    EnrolmentLinkGone (expired or used)."""
+    token_hash = hash_token(raw_token or "")
+    link = (
+        EnrolmentLink.objects.select_related("aidant")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+    if link is None or not hmac.compare_digest(link.token_hash, token_hash):
+        raise EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas."))
+    return _usable(link)
+
+
+def link_by_uuid(link_uuid: str) -> EnrolmentLink:
+    """The usable link this browser opened (its uuid is kept in the session in
+    place of the token). Raises like `link_for_token`."""
+    link = EnrolmentLink.objects.select_related("aidant").filter(uuid=link_uuid)
+    if not link.exists():
+        raise EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas."))
+    return _usable(link.get())
+
+
+def _usable(link: EnrolmentLink) -> EnrolmentLink:
+    if link.used_at is not None:
+        raise EnrolmentLinkGone(_("Ce lien d'activation a déjà été utilisé."))
+    if not link.is_usable() or not link.aidant.is_active:
+        raise EnrolmentLinkGone(_("Ce lien d'activation a expiré."))
+    return link
+
+
+def link_device(link: EnrolmentLink) -> TOTPDevice:
+    """The app device enrolled through this link, kept until confirmed."""
+    return kept_enrolment_device(link)
+
+
+def complete_enrolment(
+    *, link: EnrolmentLink, password_hash: str | None = None, otp_token: str
+) -> bool:
+    """Confirm the link's app device with `otp_token` (and set the password,
+    already hashed, when the account has none), then mark the link used. It
+    does not log in: the holder then logs in with password and the new code.
+
+    Returns False (nothing changed) for a wrong code. Journals OTP_DEVICE_ADDED
+    (every structure of the holder, who is e-mailed); raises EnrolmentLinkGone
+    or AidantsError (a step is missing)."""
+    with transaction.atomic():
+        link = (
+            EnrolmentLink.objects.select_for_update()
+            .select_related("aidant", "device")
+            .get(pk=link.pk)
+        )
+        if not link.is_usable():
+            raise EnrolmentLinkGone(_("Ce lien d'activation n'est plus valable."))
+        aidant = link.aidant
+        if not aidant.has_usable_password() and not password_hash:
+            raise AidantsError(_("Choisissez d'abord un mot de passe."))
+        if link.device is None or link.device.user_id != aidant.pk:
+            raise AidantsError(_("Configurez d'abord votre application."))
+        if not confirm_totp_enrolment(device=link.device, token=otp_token):
+            return False
+        if password_hash and not aidant.has_usable_password():
+            aidant.password = password_hash
+            aidant.save(update_fields=["password"])
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+    return True
+
+
+def remove_lost_apps(*, aidant: Aidant, by: Aidant, structure: Structure | None) -> int:
+    """A référent (or staff) reports the holder's authenticator app lost: the app
+    devices are deleted (cards have their own unlinking), every session of the
+    holder ends, and an enrolment link is e-mailed to them. Returns how many
+    devices went. Journals OTP_DEVICE_REMOVED (every structure of the holder)
+    and ENROLMENT_LINK_ISSUED; raises NotAllowed or AidantsError (no app)."""
+    if not access.can_issue_enrolment_link(by, aidant, structure):
+        raise NotAllowed(_("Vous ne pouvez pas modifier les accès de cette personne."))
+    with transaction.atomic():
+        apps = TOTPDevice.objects.select_for_update().filter(
+            user=aidant, carte__isnull=True
+        )
+        count = len(apps)
+        if not count:
+            raise AidantsError(_("Cette personne n'a pas d'application enregistrée."))
+        TOTPDevice.objects.filter(pk__in=[device.pk for device in apps]).delete()
+        end_all_sessions(aidant)
+        record_factor_change(
+            audit.Action.OTP_DEVICE_REMOVED,
+            aidant=aidant,
+            by=by,
+            details={
+                "device": "totp_app",
+                "reason": "lost",
+                "count": count,
+                "sessions_ended": True,
+            },
+        )
+    issue_enrolment_link(aidant=aidant, by=by, structure=structure)
+    return count
