@@ -23,7 +23,11 @@ import audit
 from aidants.demarches import Demarche
 from audit.keys import InvalidSignature
 from mandats.models import Mandat, Status
-from mandats.signing import canonical_content, signed_payload
+from mandats.signing import (
+    canonical_content,
+    signed_payload,
+    snapshot_matches_usager,
+)
 
 VALID = "valid"
 EXPIRED = "expired"
@@ -88,6 +92,8 @@ def signature_matches(
     except InvalidSignature as exc:
         return False, str(exc)
     purged = mandat.usager.purged_at is not None
+    if not purged and not snapshot_matches_usager(mandat):
+        return False, "signed identity is not the mandate's usager"
     expected = _comparable(canonical_content(mandat), purged)
     if _comparable(payload, purged) != expected:
         return False, "content does not match the signature"
