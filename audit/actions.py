@@ -45,6 +45,7 @@ class Action(models.TextChoices):
     JOURNAL_CHECKPOINTED = "journal_checkpointed", _("Point de contrôle signé")
     DATA_PURGED = "data_purged", _("Données personnelles purgées")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Clé de signature renouvelée")
+    RATE_LIMITED = "rate_limited", _("Trop de demandes depuis une adresse")
 
 
 class ActorType(models.TextChoices):

@@ -170,10 +170,15 @@ def _journal(result: Verification, mandat: Mandat | None, via: str, request) -> 
 
 def verify_public_id(public_id: str, *, request: Any = None) -> Verification:
     """The public check behind `/verifier/<public_id>`: journals
-    ATTESTATION_VERIFIED (by the system, with the result) for every check,
-    unknown ids included. Never raises on bad input."""
+    ATTESTATION_VERIFIED (by the system, with the result) for every check of a
+    known mandate, forged or tampered included. Unknown ids are not journaled
+    one by one (anyone can make up ids): the page counts them per address and
+    journals the address once it goes over its rate (config.ratelimit).
+    Never raises on bad input."""
     mandat = _load(public_id=str(public_id)[:64]) if public_id else None
-    result = check(mandat) if mandat else Verification(status=NOT_FOUND)
+    if mandat is None:
+        return Verification(status=NOT_FOUND)
+    result = check(mandat)
     with transaction.atomic():
         _journal(result, mandat, "page", request)
     return result

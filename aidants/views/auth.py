@@ -16,14 +16,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from aidants.forms.auth import LoginForm, OtpForm
+from aidants.services import login_delay
 from aidants.services.login import (
     LoginOutcome,
+    LoginResult,
     OtpOutcome,
     check_password,
+    email_digest,
     has_usable_device,
     logout_aidant,
     verify_otp,
 )
+from config import ratelimit
 
 
 def safe_next(request) -> str:
@@ -69,28 +73,51 @@ def login_view(request):
         return redirect(url_with_next("aidants:otp", next_url))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        outcome = check_password(
+        if ratelimit.hit(request, "login"):
+            return ratelimit.too_many_requests(request)
+        result = check_password(
             request=request,
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
         )
-        if outcome is LoginOutcome.OK:
+        if result.outcome is LoginOutcome.OK:
             return redirect(url_with_next("aidants:otp", next_url))
-        if outcome is LoginOutcome.LOCKED_OUT:
+        if result.outcome is LoginOutcome.LOCKED_OUT:
             return locked_out(request)
-        if outcome is LoginOutcome.NO_HABILITATION:
-            form.add_error(
-                None,
-                _(
-                    "Votre mot de passe est correct, mais vous n'avez aucune "
-                    "habilitation active dans une structure : vous ne pouvez pas "
-                    "vous connecter. Demandez au référent de votre structure de "
-                    "demander ou de rétablir votre habilitation."
-                ),
-            )
-        else:
-            form.add_error(None, _("Adresse électronique ou mot de passe incorrect."))
+        form.add_error(None, _login_error(result))
     return render(request, "aidants/auth/login.html", {"form": form, "next": next_url})
+
+
+def _login_error(result: LoginResult) -> str:
+    # One message for a wrong password, an unknown e-mail, and the right
+    # password of a suspended or deactivated account: nothing is confirmed.
+    if result.outcome is LoginOutcome.DELAYED:
+        seconds = result.wait_seconds
+        return ngettext(
+            "Trop d'échecs de connexion pour ce compte. Attendez %(seconds)s "
+            "seconde avant de réessayer.",
+            "Trop d'échecs de connexion pour ce compte. Attendez %(seconds)s "
+            "secondes avant de réessayer.",
+            seconds,
+        ) % {"seconds": seconds}
+    minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    tries = ngettext(
+        "Il vous reste %(tries)s essai avant le blocage de la connexion pendant "
+        "%(minutes)s minutes.",
+        "Il vous reste %(tries)s essais avant le blocage de la connexion pendant "
+        "%(minutes)s minutes.",
+        result.tries_left,
+    ) % {"tries": result.tries_left, "minutes": minutes}
+    return " ".join(
+        [
+            _("Adresse électronique ou mot de passe incorrect."),
+            tries,
+            _(
+                "Si votre compte est suspendu ou si vous avez oublié votre mot de "
+                "passe, adressez-vous au référent de votre structure."
+            ),
+        ]
+    )
 
 
 @sensitive_post_parameters("otp_token")
@@ -109,7 +136,9 @@ def otp_view(request):
     if request.method == "POST" and form.is_valid():
         result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:
-            return redirect(next_url or "aidants:home")
+            response = redirect(next_url or "aidants:home")
+            login_delay.remember_device(request, response, email_digest(user.email))
+            return response
         if result.outcome is OtpOutcome.NO_DEVICE:
             return redirect(url_with_next("aidants:totp-enrol", next_url))
         if result.outcome is OtpOutcome.REFUSED:
