@@ -93,6 +93,7 @@ class Action(models.TextChoices):
         "structure_passkey_policy_changed",
         _("Exigence de clé d'accès modifiée"),
     )
+    RATE_LIMITED = "rate_limited", _("Trop de demandes depuis une adresse")
 
 
 class ActorType(models.TextChoices):

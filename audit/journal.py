@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.actions import Action, ActorType
 from audit.models import GENESIS_HASH, JournalEntry, JournalHead
+from config.client_ip import client_ip
 
 HASHED_FIELDS = (
     "seq",
@@ -100,8 +101,10 @@ def record(
     action = Action(action)
     actor_type, actor_id = _actor(actor)
     details = dict(details or {})
-    if request is not None and request.META.get("REMOTE_ADDR"):
-        details.setdefault("ip", request.META["REMOTE_ADDR"])
+    if request is not None:
+        ip = client_ip(request)
+        if ip:
+            details.setdefault("ip", ip)
     with transaction.atomic():
         # Lock the head row: concurrent appends wait here, so the chain never forks
         # and sequence numbers stay gap-free (PostgreSQL row lock; on SQLite the

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp_webauthn",
     "axes",
+    "django_ratelimit",
     "auditlog",
     "csp",
     "dsfr",
@@ -126,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -227,10 +229,51 @@ AXES_RESET_ON_SUCCESS = True
 
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_IPWARE_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0) or None
+# How many reverse proxies stand in front of Relais, each appending to
+# X-Forwarded-For (0: none, REMOTE_ADDR is the client). See config/client_ip.py.
+RELAIS_PROXY_COUNT = env_int("RELAIS_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 # French lockout page (status 429) instead of axes' English text.
 AXES_LOCKOUT_CALLABLE = "aidants.views.auth.locked_out"
+
+# Per-account growing delays after failed passwords, from any address (see
+# aidants/services/login_delay.py and docs/security.md): after FREE failures,
+# each further failure doubles the wait (1 s, 2 s, 4 s...) up to MAX. A browser
+# where the account already completed a login is exempt (device cookie).
+LOGIN_ACCOUNT_FREE_FAILURES = env_int("RELAIS_LOGIN_ACCOUNT_FREE_FAILURES", 10)
+LOGIN_ACCOUNT_MAX_DELAY_SECONDS = env_int("RELAIS_LOGIN_ACCOUNT_MAX_DELAY", 900)
+LOGIN_DEVICE_COOKIE_DAYS = 90
+
+# Rate limits of the anonymous surfaces, per client address (django-ratelimit;
+# "count/period", period s, m, h or d). See config/ratelimit.py.
+RELAIS_RATE_LIMITS = {
+    # /verifier/<id>: every check, then unknown ids on their own (never journaled
+    # one by one).
+    "verify": env_str("RELAIS_RATELIMIT_VERIFY", "60/h"),
+    "verify-unknown": env_str("RELAIS_RATELIMIT_VERIFY_UNKNOWN", "10/h"),
+    # Password posts on /connexion/ (on top of django-axes' lockout).
+    "login": env_str("RELAIS_RATELIMIT_LOGIN", "30/10m"),
+    # The usager's FranceConnect login and its return on /mon-espace/.
+    "usager-login": env_str("RELAIS_RATELIMIT_USAGER_LOGIN", "20/10m"),
+}
+RATELIMIT_ENABLE = env_bool("RELAIS_RATELIMIT_ENABLE", True)
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
+RATELIMIT_VIEW = "config.ratelimit.too_many_requests"
+# Counters in the database, shared by every instance (no process memory). The
+# database cache increments without an atomic update: concurrent hits may be
+# counted a little short, which a rate limit tolerates (the security counters,
+# axes and the per-account delays, are exact rows). Point "ratelimit" at Redis
+# or memcached to make it exact.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "relais_ratelimit_cache",
+    },
+}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Invitations and inactivity.
 INVITATION_VALID_HOURS = 72

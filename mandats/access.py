@@ -15,6 +15,7 @@ from aidants.models import Aidant, Structure
 from mandats.models import Autorisation, Mandat, Usager
 
 OK = "ok"
+ACCOUNT_INACTIVE = "account_inactive"
 NO_ACTIVE_HABILITATION = "no_active_habilitation"
 SESSION_NOT_VERIFIED = "session_not_verified"
 NOT_IN_STRUCTURE = "not_in_structure"
@@ -27,6 +28,7 @@ NO_MANDAT = "no_mandat"
 
 MESSAGES = {
     OK: _("Vous pouvez agir pour cette personne sur cette démarche."),
+    ACCOUNT_INACTIVE: _("Ce compte est désactivé."),
     NO_ACTIVE_HABILITATION: _(
         "Vous n'avez pas d'habilitation active dans cette structure."
     ),
@@ -94,6 +96,10 @@ def can_act(
     """Decide whether `aidant`, acting in `structure`, may act for `usager` on
     `demarche` at `at` (now by default). Returns a Decision with the reason."""
     at = at or timezone.now()
+    # A deactivated account decides nothing, whatever its habilitations say
+    # (and whatever session or code it still holds).
+    if not aidant.is_active:
+        return _deny(ACCOUNT_INACTIVE)
     if structure is None or not has_active_habilitation(aidant, structure):
         return _deny(NO_ACTIVE_HABILITATION)
     if not session_verified:

@@ -246,6 +246,12 @@ class Mandat(models.Model):
     # FranceConnect auth_time, acr, sub digest, confirmed_by_usager_at,
     # confirmed_by_aidant_at (see mandats.services.create_mandat).
     consent = models.JSONField(_("preuve du consentement"), default=dict, blank=True)
+    # The identity this mandate signed (pivot + FranceConnect issuer/sub), kept
+    # with it: a later identification of the same usager (another structure's
+    # wizard, a name change) updates the shared usager, never what was signed.
+    usager_identity = models.JSONField(
+        _("identité signée"), default=dict, blank=True, editable=False
+    )
     signature = models.TextField(_("signature (JWS)"), blank=True)
     signing_kid = models.CharField(_("clé de signature"), max_length=128, blank=True)
     # One-time key of the wizard's confirmation: a double submit finds this

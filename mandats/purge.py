@@ -63,6 +63,8 @@ def purge_usager(usager: Usager, *, days: int, now: datetime | None = None) -> b
         target.fc_sub = f"purged:{target.uuid}"
         target.purged_at = now
         target.save()
+        # The identity each mandate signed is personal data too.
+        Mandat.objects.filter(usager=target).update(usager_identity={})
         audit.record(
             audit.Action.DATA_PURGED,
             actor=None,

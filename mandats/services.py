@@ -16,7 +16,7 @@ from mandats import access
 from mandats.access import Decision
 from mandats.exceptions import AlreadyRevoked, InvalidMandat, NotAllowed
 from mandats.models import Autorisation, Duration, Mandat, RevokedBy, Usager
-from mandats.signing import sign_mandat
+from mandats.signing import identity_snapshot, sign_mandat
 
 REASON_REPLACED = "remplacée"
 
@@ -342,6 +342,7 @@ def create_mandat(
     consent: dict[str, Any],
     creation_key: str | None = None,
     renewed_from: Mandat | None = None,
+    usager_identity: dict[str, str] | None = None,
     request: Any = None,
 ) -> Mandat:
     """Grant a signed mandate: revoke the older autorisations it replaces
@@ -350,7 +351,9 @@ def create_mandat(
     `renewed_from`), all in one transaction.
 
     `creation_key` makes it idempotent: a second call with the same key returns
-    the first mandate. Raises NotAllowed or InvalidMandat, changing nothing.
+    the first mandate. `usager_identity` is the snapshot this grant's
+    identification saw (default: the usager's current identity); it is kept with
+    the mandate and signed. Raises NotAllowed or InvalidMandat, changing nothing.
     """
     codes = _validate_grant(
         aidant=aidant,
@@ -360,6 +363,12 @@ def create_mandat(
         duration_days=duration_days,
         consent=consent,
     )
+    snapshot = dict(usager_identity or identity_snapshot(usager))
+    if (snapshot.get("fc_issuer"), snapshot.get("fc_sub")) != (
+        usager.fc_issuer,
+        usager.fc_sub,
+    ):
+        raise InvalidMandat(_("L'identité confirmée n'est pas celle de la personne."))
     if creation_key:
         existing = Mandat.objects.filter(creation_key=creation_key).first()
         if existing is not None:
@@ -384,6 +393,7 @@ def create_mandat(
                 expires_at=now + timedelta(days=duration_days),
                 duration_days=duration_days,
                 consent=dict(consent),
+                usager_identity=snapshot,
                 creation_key=creation_key or None,
                 renewed_from=renewed_from,
             )
@@ -434,6 +444,7 @@ def renew_mandat(
     duration_days: int,
     consent: dict[str, Any],
     creation_key: str | None = None,
+    usager_identity: dict[str, str] | None = None,
     request: Any = None,
 ) -> Mandat:
     """A new grant replacing `mandat` (new identification, consent, signature):
@@ -460,5 +471,6 @@ def renew_mandat(
         consent=consent,
         creation_key=creation_key,
         renewed_from=mandat,
+        usager_identity=usager_identity,
         request=request,
     )

@@ -29,12 +29,42 @@ def _utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def identity_digest(usager: Usager) -> str:
-    """SHA-256 of the canonical identity pivot plus the FranceConnect issuer/sub."""
+def identity_snapshot(usager: Usager) -> dict[str, str]:
+    """The identity a mandate signs: the pivot plus the FranceConnect issuer/sub,
+    as FranceConnect gave it at this identification (kept on the mandate)."""
     pivot = usager.identity_pivot()
     pivot.update(fc_issuer=usager.fc_issuer, fc_sub=usager.fc_sub)
-    data = json.dumps(pivot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return pivot
+
+
+def snapshot_digest(snapshot: dict[str, str]) -> str:
+    """SHA-256 of a canonical identity snapshot."""
+    data = json.dumps(
+        snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def identity_digest(usager: Usager) -> str:
+    """SHA-256 of the usager's current identity snapshot."""
+    return snapshot_digest(identity_snapshot(usager))
+
+
+def signed_identity(mandat: Mandat) -> dict[str, str]:
+    """The mandate's kept snapshot (the usager's current identity for a mandate
+    not yet created, e.g. an unsaved factory object)."""
+    return mandat.usager_identity or identity_snapshot(mandat.usager)
+
+
+def snapshot_matches_usager(mandat: Mandat) -> bool:
+    """The snapshot names the mandate's usager (same FranceConnect issuer and sub,
+    which identification never changes): moving a mandate to another usager
+    does not verify."""
+    snapshot = signed_identity(mandat)
+    return (
+        snapshot.get("fc_issuer") == mandat.usager.fc_issuer
+        and snapshot.get("fc_sub") == mandat.usager.fc_sub
+    )
 
 
 def canonical_content(mandat: Mandat, demarches: list[str] | None = None) -> dict:
@@ -47,7 +77,7 @@ def canonical_content(mandat: Mandat, demarches: list[str] | None = None) -> dic
         "typ": CONTENT_TYPE,
         "mandat": str(mandat.uuid),
         "public_id": mandat.public_id,
-        "usager": identity_digest(mandat.usager),
+        "usager": snapshot_digest(signed_identity(mandat)),
         "structure": {
             "siret": mandat.structure.siret,
             "uuid": str(mandat.structure.uuid),
@@ -95,7 +125,7 @@ def signed_payload(token: str, jwks: dict[str, Any] | None = None) -> dict:
 def verify_mandat_signature(mandat: Mandat, jwks: dict[str, Any] | None = None) -> bool:
     """True when the stored JWS verifies with a published key and its payload is
     exactly the mandate's canonical content as re-derived from the database."""
-    if not mandat.signature:
+    if not mandat.signature or not snapshot_matches_usager(mandat):
         return False
     try:
         payload = signed_payload(mandat.signature, jwks)

@@ -23,7 +23,11 @@ import audit
 from aidants.demarches import Demarche
 from audit.keys import InvalidSignature
 from mandats.models import Mandat, Status
-from mandats.signing import canonical_content, signed_payload
+from mandats.signing import (
+    canonical_content,
+    signed_payload,
+    snapshot_matches_usager,
+)
 
 VALID = "valid"
 EXPIRED = "expired"
@@ -88,6 +92,8 @@ def signature_matches(
     except InvalidSignature as exc:
         return False, str(exc)
     purged = mandat.usager.purged_at is not None
+    if not purged and not snapshot_matches_usager(mandat):
+        return False, "signed identity is not the mandate's usager"
     expected = _comparable(canonical_content(mandat), purged)
     if _comparable(payload, purged) != expected:
         return False, "content does not match the signature"
@@ -164,10 +170,15 @@ def _journal(result: Verification, mandat: Mandat | None, via: str, request) -> 
 
 def verify_public_id(public_id: str, *, request: Any = None) -> Verification:
     """The public check behind `/verifier/<public_id>`: journals
-    ATTESTATION_VERIFIED (by the system, with the result) for every check,
-    unknown ids included. Never raises on bad input."""
+    ATTESTATION_VERIFIED (by the system, with the result) for every check of a
+    known mandate, forged or tampered included. Unknown ids are not journaled
+    one by one (anyone can make up ids): the page counts them per address and
+    journals the address once it goes over its rate (config.ratelimit).
+    Never raises on bad input."""
     mandat = _load(public_id=str(public_id)[:64]) if public_id else None
-    result = check(mandat) if mandat else Verification(status=NOT_FOUND)
+    if mandat is None:
+        return Verification(status=NOT_FOUND)
+    result = check(mandat)
     with transaction.atomic():
         _journal(result, mandat, "page", request)
     return result

@@ -263,6 +263,16 @@ def revoke_session_tokens(*, aidant: Aidant, session_key: str) -> int:
     )
 
 
+def revoke_aidant_tokens(*, aidant: Aidant) -> int:
+    """Revoke every token of a deactivated account (pending codes are refused by
+    `mandats.access`). Not journaled: the deactivation is."""
+    return (
+        Token.objects.unrevoked()
+        .filter(aidant=aidant)
+        .update(revoked_at=timezone.now())
+    )
+
+
 def register_client(
     *, client: Client, secret: str | None = None, by: Any = None
 ) -> str:

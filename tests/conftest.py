@@ -54,6 +54,21 @@ def _no_https_redirect(settings):
 
 
 @pytest.fixture(autouse=True)
+def _rate_limits_off(settings):
+    # The rate-limit counters live in a database cache table that a flush does
+    # not empty: off by default, so that live-server journeys sharing 127.0.0.1
+    # do not trip them; tests of the limits ask for the `rate_limits` fixture.
+    settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture
+def rate_limits(settings, db):
+    """Rate limits on, with the configured rates."""
+    settings.RATELIMIT_ENABLE = True
+    return settings.RELAIS_RATE_LIMITS
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # PBKDF2 costs ~0.5 s per hash on a busy CI core; the hasher is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,10 @@ import math
 from dataclasses import dataclass
 
 import django_otp
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -28,7 +31,7 @@ from aidants.middleware import (
     start_session_clock,
 )
 from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
-from aidants.services import passkeys
+from aidants.services import login_delay, passkeys
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
 
@@ -36,8 +39,8 @@ class LoginOutcome(enum.Enum):
     OK = "ok"
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED_OUT = "locked_out"
-    NO_HABILITATION = "no_habilitation"
     NO_DEVICE = "no_device"
+    DELAYED = "delayed"
 
 
 class OtpOutcome(enum.Enum):
@@ -79,15 +82,45 @@ def _journal_failure(action, *, request, email: str, reason: str) -> None:
     )
 
 
-def check_password(*, request, email: str, password: str) -> LoginOutcome:
+@dataclass(frozen=True)
+class LoginResult:
+    """`tries_left`: failures before django-axes locks this e-mail at this
+    address (shown on the page); `wait_seconds`: the account's delay."""
+
+    outcome: LoginOutcome
+    tries_left: int = 0
+    wait_seconds: int = 0
+
+
+def _tries_left(request, email: str) -> int:
+    failures = AxesProxyHandler.get_failures(request, {"email": email})
+    return max(0, settings.AXES_FAILURE_LIMIT - failures)
+
+
+def check_password(*, request, email: str, password: str) -> LoginResult:
     """First factor. On success, logs the aidant in (not yet OTP-verified) and
     starts the 8-hour clock.
 
-    Journals LOGIN_FAILED (wrong email or password), LOCKED_OUT (django-axes
+    Journals LOGIN_FAILED (wrong email or password, inactive account, or the
+    account's delay not over: reason "account_delay"), LOCKED_OUT (django-axes
     refused or just locked the email + IP) or LOGIN_REFUSED (right password, no
-    active habilitation, or no usable second factor). Raises nothing.
+    active habilitation: told to the page like a wrong password, and counted
+    like one, so the page never confirms a password; or no usable second
+    factor: told so, since only an e-mailed link can help). Raises nothing.
     """
     email = (email or "").strip().lower()
+    key = email_digest(email)
+    if not login_delay.is_trusted_device(request, key):
+        wait = login_delay.remaining_wait(key)
+        if wait:
+            with transaction.atomic():
+                _journal_failure(
+                    audit.Action.LOGIN_FAILED,
+                    request=request,
+                    email=email,
+                    reason="account_delay",
+                )
+            return LoginResult(LoginOutcome.DELAYED, wait_seconds=wait)
     # `email=` (the USERNAME_FIELD), not `username=`: django-axes reads the
     # credentials' AXES_USERNAME_FORM_FIELD, so the counters follow the email.
     user = authenticate(request, email=email, password=password)
@@ -96,8 +129,9 @@ def check_password(*, request, email: str, password: str) -> LoginOutcome:
             _journal_failure(
                 audit.Action.LOCKED_OUT, request=request, email=email, reason="axes"
             )
-        return LoginOutcome.LOCKED_OUT
+        return LoginResult(LoginOutcome.LOCKED_OUT)
     if user is None:
+        login_delay.record_failure(key)
         with transaction.atomic():
             _journal_failure(
                 audit.Action.LOGIN_FAILED,
@@ -105,8 +139,16 @@ def check_password(*, request, email: str, password: str) -> LoginOutcome:
                 email=email,
                 reason="bad_credentials",
             )
-        return LoginOutcome.BAD_CREDENTIALS
+        return LoginResult(
+            LoginOutcome.BAD_CREDENTIALS, tries_left=_tries_left(request, email)
+        )
     if not access.can_log_in(user):
+        # The right password of an account that may not log in: the same answer
+        # and the same counters as a wrong one (axes through its own signal).
+        user_login_failed.send(
+            sender=__name__, credentials={"email": email}, request=request
+        )
+        login_delay.record_failure(key)
         with transaction.atomic():
             audit.record(
                 audit.Action.LOGIN_REFUSED,
@@ -115,7 +157,11 @@ def check_password(*, request, email: str, password: str) -> LoginOutcome:
                 details={"reason": "no_active_habilitation"},
                 request=request,
             )
-        return LoginOutcome.NO_HABILITATION
+        if getattr(request, "axes_locked_out", False):
+            return LoginResult(LoginOutcome.LOCKED_OUT)
+        return LoginResult(
+            LoginOutcome.BAD_CREDENTIALS, tries_left=_tries_left(request, email)
+        )
     if not has_usable_device(user):
         # A password alone never enrols a first second factor: that takes an
         # e-mailed enrolment link (aidants/services/enrolment.py). No session.
@@ -127,10 +173,10 @@ def check_password(*, request, email: str, password: str) -> LoginOutcome:
                 details={"reason": "no_second_factor"},
                 request=request,
             )
-        return LoginOutcome.NO_DEVICE
+        return LoginResult(LoginOutcome.NO_DEVICE)
     login(request, user)
     start_session_clock(request)
-    return LoginOutcome.OK
+    return LoginResult(LoginOutcome.OK)
 
 
 def _accepts(device: Device, token: str) -> bool:
@@ -289,6 +335,7 @@ def finish_login(*, request, device: Device) -> bool:
         if user.current_structure not in usable:
             user.current_structure = usable[0] if usable else None
             user.save(update_fields=["current_structure"])
+        login_delay.reset(email_digest(user.email))
         audit.record(
             audit.Action.LOGIN_SUCCEEDED,
             actor=user,

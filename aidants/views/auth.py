@@ -16,16 +16,20 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from aidants.forms.auth import LoginForm, OtpForm
+from aidants.services import login_delay
 from aidants.services.login import (
     LoginOutcome,
+    LoginResult,
     OtpOutcome,
     check_password,
+    email_digest,
     has_usable_device,
     logout_aidant,
     step_up_otp,
     verify_otp,
 )
 from aidants.services.passkeys import has_passkey
+from config import ratelimit
 
 NO_DEVICE_MESSAGE = gettext_lazy(
     "Votre compte n'a plus de second facteur utilisable (application, carte ou "
@@ -78,31 +82,55 @@ def login_view(request):
         return redirect(url_with_next("aidants:otp", next_url))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        outcome = check_password(
+        if ratelimit.hit(request, "login"):
+            return ratelimit.too_many_requests(request)
+        result = check_password(
             request=request,
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
         )
-        if outcome is LoginOutcome.OK:
+        if result.outcome is LoginOutcome.OK:
             return redirect(url_with_next("aidants:otp", next_url))
-        if outcome is LoginOutcome.LOCKED_OUT:
+        if result.outcome is LoginOutcome.LOCKED_OUT:
             return locked_out(request)
-        if outcome is LoginOutcome.NO_HABILITATION:
-            form.add_error(
-                None,
-                _(
-                    "Votre mot de passe est correct, mais vous n'avez aucune "
-                    "habilitation active dans une structure : vous pourrez vous "
-                    "connecter dès que l'équipe Relais l'aura activée, à la demande "
-                    "de votre référent. Adressez-vous à votre référent pour savoir "
-                    "où en est la demande, ou pour la renouveler."
-                ),
-            )
-        elif outcome is LoginOutcome.NO_DEVICE:
+        if result.outcome is LoginOutcome.NO_DEVICE:
             form.add_error(None, NO_DEVICE_MESSAGE)
         else:
-            form.add_error(None, _("Adresse électronique ou mot de passe incorrect."))
+            form.add_error(None, _login_error(result))
     return render(request, "aidants/auth/login.html", {"form": form, "next": next_url})
+
+
+def _login_error(result: LoginResult) -> str:
+    # One message for a wrong password, an unknown e-mail, and the right
+    # password of a suspended or deactivated account: nothing is confirmed.
+    if result.outcome is LoginOutcome.DELAYED:
+        seconds = result.wait_seconds
+        return ngettext(
+            "Trop d'échecs de connexion pour ce compte. Attendez %(seconds)s "
+            "seconde avant de réessayer.",
+            "Trop d'échecs de connexion pour ce compte. Attendez %(seconds)s "
+            "secondes avant de réessayer.",
+            seconds,
+        ) % {"seconds": seconds}
+    minutes = math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    tries = ngettext(
+        "Il vous reste %(tries)s essai avant le blocage de la connexion pendant "
+        "%(minutes)s minutes.",
+        "Il vous reste %(tries)s essais avant le blocage de la connexion pendant "
+        "%(minutes)s minutes.",
+        result.tries_left,
+    ) % {"tries": result.tries_left, "minutes": minutes}
+    return " ".join(
+        [
+            _("Adresse électronique ou mot de passe incorrect."),
+            tries,
+            _(
+                "Mot de passe oublié ? Suivez le lien « Mot de passe oublié » "
+                "ci-dessous. Si votre compte est suspendu, adressez-vous au "
+                "référent de votre structure."
+            ),
+        ]
+    )
 
 
 @sensitive_post_parameters("otp_token")
@@ -124,7 +152,9 @@ def otp_view(request):
     if request.method == "POST" and form.is_valid():
         result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:
-            return redirect(next_url or "aidants:home")
+            response = redirect(next_url or "aidants:home")
+            login_delay.remember_device(request, response, email_digest(user.email))
+            return response
         if result.outcome is OtpOutcome.NO_DEVICE:
             logout_aidant(request=request, reason="no_second_factor")
             messages.error(request, NO_DEVICE_MESSAGE)

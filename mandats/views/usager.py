@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config import ratelimit
 from mandats import access, attestation, franceconnect, usager_session
 from mandats.exceptions import AlreadyRevoked, FranceConnectError
 from mandats.models import Autorisation, Mandat, RevokedBy
@@ -84,6 +85,8 @@ def space(request):
 
 @require_POST
 def login(request):
+    if ratelimit.hit(request, "usager-login"):
+        return ratelimit.too_many_requests(request)
     callback = request.build_absolute_uri(reverse("mandats:usager-callback"))
     try:
         url = franceconnect.begin(
@@ -96,6 +99,8 @@ def login(request):
 
 @never_cache
 def callback(request):
+    if ratelimit.hit(request, "usager-login"):
+        return ratelimit.too_many_requests(request)
     try:
         identity = franceconnect.complete(request, purpose=usager_session.PURPOSE)
     except FranceConnectError as error:

@@ -34,6 +34,7 @@ from mandats.services import (
     replaced_demarches,
     sub_digest,
 )
+from mandats.signing import identity_snapshot
 
 PENDING = "mandat_wizard"
 PURPOSE = "mandat"
@@ -149,6 +150,9 @@ def callback(request):
     pending.update(
         usager=str(usager.uuid),
         identified_at=int(time.time()),
+        # What this identification saw: the mandate signs it, whatever another
+        # wizard later writes to the shared usager record.
+        identity=identity_snapshot(usager),
         fc={
             "auth_time": identity["auth_time"],
             "acr": identity["acr"],
@@ -247,6 +251,7 @@ def _grant(request, pending: dict, usager: Usager) -> Mandat:
         "duration_days": pending["duration_days"],
         "consent": consent,
         "creation_key": pending["key"],
+        "usager_identity": pending.get("identity"),
         "request": request,
     }
     renewed = _renewed(request, pending)

@@ -121,15 +121,18 @@ def test_lockout_of_one_email_does_not_lock_another(client, aidant, referent):
         HabilitationStatus.REVOKED,
     ],
 )
-def test_no_active_habilitation_is_told_why_and_not_logged_in(
+def test_no_active_habilitation_right_password_gets_the_generic_message(
     client, structure, status, assert_journaled
 ):
+    # Issue 9: the page never confirms that a password was right.
     aidant = AidantFactory(current_structure=structure)
     HabilitationFactory(aidant=aidant, structure=structure, status=status)
     response = password_login(client, aidant)
     assert response.status_code == 200
     content = response.content.decode()
-    assert "aucune habilitation active" in content
+    assert GENERIC_ERROR in content
+    assert "aucune habilitation active" not in content
+    assert "mot de passe est correct" not in content
     assert not is_logged_in(client)
     assert_journaled(Action.LOGIN_REFUSED, actor_id=str(aidant.uuid))
 

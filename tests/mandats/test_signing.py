@@ -45,10 +45,18 @@ def test_tampered_dates_do_not_verify(mandat):
 
 
 def test_tampered_identity_does_not_verify(mandat):
-    usager = mandat.usager
-    usager.given_name = "Quelqu'un d'autre"
-    usager.save()
+    snapshot = dict(mandat.usager_identity, given_name="Quelqu'un d'autre")
+    Mandat.objects.filter(pk=mandat.pk).update(usager_identity=snapshot)
     assert not verify_mandat_signature(Mandat.objects.get(pk=mandat.pk))
+
+
+def test_later_identification_of_the_usager_keeps_the_signature(mandat):
+    # FranceConnect may later return another name (marriage): the mandate keeps
+    # the identity it signed.
+    usager = mandat.usager
+    usager.family_name = "Nom d'usage"
+    usager.save()
+    assert verify_mandat_signature(Mandat.objects.get(pk=mandat.pk))
 
 
 def test_forged_signature_does_not_verify(mandat):
