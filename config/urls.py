@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
 from config.admin_site import RelaisAdminSite
+from ops import views as ops_views
 
 # Staff need a verified OTP device to reach the admin (see RelaisAdminSite).
 admin.site.__class__ = RelaisAdminSite
@@ -10,10 +10,17 @@ admin.site.site_header = RelaisAdminSite.site_header
 admin.site.site_title = RelaisAdminSite.site_title
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("aidants.urls")),
     path("", include("mandats.urls")),
     path("", include("oidc.urls")),
     path("demo-service/", include("demo_rp.urls")),
 ]
+
+# A database outage answers 503 with Retry-After (a French page, or OAuth JSON
+# for online services) instead of 500.
+handler500 = "ops.errors.server_error"
+# A file part where Relais expects none: a clear 400 (ops/uploads.py).
+handler400 = "ops.errors.bad_request"

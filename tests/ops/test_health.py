@@ -1,0 +1,39 @@
+import pytest
+from django.db import OperationalError, connection
+
+from audit.models import JournalEntry
+from ops.models import ReadinessProbe
+
+
+def test_healthz_answers_when_database_answers(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_writes_the_scratch_row_and_reaches_the_journal_head(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert ReadinessProbe.objects.get(pk=1).checked_at is not None
+    assert not JournalEntry.objects.exists()  # a probe is not a journaled action
+
+
+def _refuse_writes(execute, sql, params, many, context):
+    if sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
+        raise OperationalError("attempt to write a readonly database")
+    return execute(sql, params, many, context)
+
+
+def test_readyz_answers_503_when_the_database_refuses_writes(client, db):
+    with connection.execute_wrapper(_refuse_writes):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response["Retry-After"] == "5"
+    assert client.get("/healthz").status_code == 200  # alive, not ready
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_are_not_cached(client, db, path):
+    assert "no-cache" in client.get(path)["Cache-Control"]
