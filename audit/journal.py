@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -170,6 +171,9 @@ def _append(entries: list[JournalEntry]) -> None:
     # lock_timeout; on SQLite the IMMEDIATE transaction already holds the
     # database write lock).
     head = lock_head()
+    connection = transaction.get_connection()
+    if hasattr(connection, "journal_locked_at"):
+        connection.journal_locked_at = time.perf_counter()
     prev_hash = head.entry_hash or GENESIS_HASH
     seq = head.seq
     for entry in entries:

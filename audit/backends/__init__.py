@@ -6,7 +6,13 @@ statements of the transaction, so the journal head is locked for the append and
 the commit only. `config/settings.py` selects them from DATABASE_URL.
 """
 
+import logging
+import time
 from typing import Any
+
+# At DEBUG, one line per commit that appended entries: how long the journal head
+# stayed locked (append + commit), as `journal_lock_ms` (docs/operations.md).
+lock_logger = logging.getLogger("relais.journal.lock")
 
 
 class JournalQueueMixin:
@@ -15,6 +21,8 @@ class JournalQueueMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.journal_pending: list = []
+        # perf_counter() when this transaction locked the journal head.
+        self.journal_locked_at: float | None = None
 
     def commit(self) -> None:
         if self.journal_pending:
@@ -26,9 +34,16 @@ class JournalQueueMixin:
                 self.journal_pending = []
                 raise
         super().commit()
+        locked_at, self.journal_locked_at = self.journal_locked_at, None
+        if locked_at is not None and lock_logger.isEnabledFor(logging.DEBUG):
+            held_ms = round(1000 * (time.perf_counter() - locked_at), 3)
+            lock_logger.debug(
+                "journal head held %s ms", held_ms, extra={"journal_lock_ms": held_ms}
+            )
 
     def rollback(self) -> None:
         self.journal_pending = []
+        self.journal_locked_at = None
         super().rollback()
 
     def savepoint_commit(self, sid: str) -> None:

@@ -1,7 +1,10 @@
-import pytest
-from django.db import OperationalError, connection
+import threading
+import time
 
-from audit.models import JournalEntry
+import pytest
+from django.db import OperationalError, connection, connections, transaction
+
+from audit.models import JournalEntry, JournalHead
 from ops.models import ReadinessProbe
 
 
@@ -26,6 +29,8 @@ def _refuse_writes(execute, sql, params, many, context):
 
 
 def test_readyz_answers_503_when_the_database_refuses_writes(client, db):
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL the probe has its own connection (test below)")
     with connection.execute_wrapper(_refuse_writes):
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -37,3 +42,33 @@ def test_readyz_answers_503_when_the_database_refuses_writes(client, db):
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_probes_are_not_cached(client, db, path):
     assert "no-cache" in client.get(path)["Cache-Control"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_readyz_answers_503_within_2_s_while_a_frozen_holder_locks_the_head(client):
+    holding, release = threading.Event(), threading.Event()
+
+    def frozen_holder():
+        try:
+            with transaction.atomic():
+                JournalHead.objects.select_for_update().get(pk=1)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=frozen_holder)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503
+        assert elapsed < 2
+        assert client.get("/healthz").status_code == 200
+    finally:
+        release.set()
+        thread.join(10)
+    assert client.get("/readyz").status_code == 200
