@@ -319,3 +319,7 @@ LOGGING = logging_config(
     json_format=env_str("DJANGO_LOG_FORMAT", "plain" if DEBUG else "json") == "json",
     level=env_str("DJANGO_LOG_LEVEL", "INFO"),
 )
+# DEBUG: one line per commit with how long the journal head stayed locked.
+LOGGING["loggers"]["relais.journal.lock"] = {
+    "level": env_str("RELAIS_JOURNAL_LOCK_LOG_LEVEL", "INFO")
+}
