@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.context import REQUEST_ID
-from ops.responses import is_service_path, multipart_refused, refusal
+from ops.responses import refusal
 
 logger = logging.getLogger("relais.request")
 # A request id from the reverse proxy (nginx's $request_id) is kept when sane.
@@ -19,8 +19,8 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 class RequestLogMiddleware:
     """Gives each request an id (X-Request-ID in and out; journal entries written
-    by the request carry it) and logs one line when it ends: method, path without
-    the query string, status, duration. Never bodies, queries or tokens."""
+    by the request carry it) and logs one line when it ends: method, URL pattern
+    (never the path or query string: they may carry tokens), status, duration."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -35,18 +35,20 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             duration_ms = round(1000 * (time.perf_counter() - started), 1)
+            route = _route(request)
             logger.info(
                 "%s %s %s %sms",
                 request.method,
-                request.path,
+                route,
                 response.status_code,
                 duration_ms,
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "route": route,
                     "status": response.status_code,
                     "duration_ms": duration_ms,
                     "remote_addr": request.META.get("REMOTE_ADDR", ""),
+                    "request_id": request_id,
                 },
             )
             return response
@@ -54,18 +56,26 @@ class RequestLogMiddleware:
             REQUEST_ID.reset(token)
 
 
+def _route(request) -> str:
+    """The URL pattern, not the path: paths carry invitation tokens and other
+    secrets (`/invitation/<str:token>/`), patterns never do."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        return "/" + match.route
+    first = request.path.strip("/").split("/", 1)[0]
+    return f"/{first}/… (unresolved)" if first else "/"
+
+
 class BodyLimitMiddleware:
     """Refuses, without reading it, a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE
-    (413) and a multipart body to an OAuth endpoint (400). Pages accept multipart
-    forms, but a file part in them is refused (ops.uploads): nothing is ever
-    written to a temporary file."""
+    (413). Multipart forms are parsed in memory, and their first file part is
+    refused (400, ops.uploads): nothing is ever written to a temporary file."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         length = request.META.get("CONTENT_LENGTH") or "0"
-        content_type = request.META.get("CONTENT_TYPE", "").lower()
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if not length.isdigit() or int(length) > limit:
             return refusal(
@@ -79,8 +89,4 @@ class BodyLimitMiddleware:
                 )
                 % {"limit": limit // 1024},
             )
-        # OAuth endpoints take application/x-www-form-urlencoded (RFC 6749
-        # §4.1.3): a multipart body there is refused unread.
-        if content_type.startswith("multipart/") and is_service_path(request.path):
-            return multipart_refused(request)
         return self.get_response(request)

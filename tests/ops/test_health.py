@@ -72,3 +72,16 @@ def test_readyz_answers_503_within_2_s_while_a_frozen_holder_locks_the_head(clie
         release.set()
         thread.join(10)
     assert client.get("/readyz").status_code == 200
+
+
+def test_one_log_line_per_request_names_the_route_not_the_path(client, db, caplog):
+    caplog.set_level("INFO", logger="relais.request")
+    response = client.get(
+        "/invitation/secret-token-value/", HTTP_X_REQUEST_ID="abc12345"
+    )
+    assert response["X-Request-ID"] == "abc12345"
+    lines = [r for r in caplog.records if r.name == "relais.request"]
+    assert len(lines) == 1
+    assert lines[0].request_id == "abc12345"
+    assert lines[0].status == response.status_code
+    assert "secret-token-value" not in lines[0].getMessage()
