@@ -77,6 +77,7 @@ def test_file_part_to_token_is_refused_with_oauth_json(tolerant_client, db, uplo
         "/oidc/token",
         _with_a_file(900_000),
         content_type="multipart/form-data; boundary=relais",
+        secure=True,
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
