@@ -11,6 +11,7 @@ from csp.constants import NONCE, NONE, SELF
 
 from config.email_url import email_settings
 from config.env import env_bool, env_int, env_list, env_secret, env_str
+from ops.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
     "dsfr",
     "widget_tweaks",
     "audit",
+    "ops",
     "aidants",
     "mandats",
     "oidc",
@@ -111,6 +113,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: request id and the one log line per request, then bodies refused
+    # unread (ops/middleware.py).
+    "ops.middleware.RequestLogMiddleware",
+    "ops.middleware.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -151,6 +157,10 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # SQLite (WAL) is the embedded default; DATABASE_URL switches to PostgreSQL.
+# Relais' own backends (audit.backends) append queued journal entries as the last
+# statements of each transaction. Every wait on the database is bounded
+# (docs/operations.md): a stuck lock holder or a lost database gives a 503 within
+# seconds instead of freezing the workers.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -158,14 +168,44 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+DB_LOCK_TIMEOUT_MS = env_int("RELAIS_DB_LOCK_TIMEOUT_MS", 5000)
+DB_STATEMENT_TIMEOUT_MS = env_int("RELAIS_DB_STATEMENT_TIMEOUT_MS", 15000)
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int(
+    "RELAIS_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 5000
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "audit.backends.sqlite3"
+    # In-memory test databases, one per pytest-xdist worker process (pytest-django
+    # recognises only Django's own engine name for that).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN: journal appends never interleave.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # Busy wait for the write lock, in seconds; beyond it the request gets
+        # the 503 page ("database is locked").
+        "timeout": DB_LOCK_TIMEOUT_MS / 1000,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "audit.backends.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env_int("RELAIS_DB_CONNECT_TIMEOUT", 3),
+            # TCP keepalives: a silent partition is noticed in about 20 s.
+            "keepalives": 1,
+            "keepalives_idle": env_int("RELAIS_DB_KEEPALIVES_IDLE", 10),
+            "keepalives_interval": env_int("RELAIS_DB_KEEPALIVES_INTERVAL", 5),
+            "keepalives_count": env_int("RELAIS_DB_KEEPALIVES_COUNT", 2),
+            "tcp_user_timeout": env_int("RELAIS_DB_TCP_USER_TIMEOUT_MS", 20000),
+            "options": (
+                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+                f" -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+                " -c idle_in_transaction_session_timeout="
+                f"{DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+            ),
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "aidants.Aidant"
@@ -344,7 +384,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The directive alone submits nothing; hstspreload.org submission stays a choice.
@@ -369,21 +409,29 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Never log request bodies or query strings that may carry codes or tokens.
-        # WARNING would log each 4xx a second time (Django's own request log
-        # already names it, without the query string).
-        "django.server": {"level": "ERROR"},
-        "axes": {"level": "WARNING"},
-    },
+# Request bodies: nothing Relais receives comes near 1 MB (forms, OAuth requests);
+# larger bodies get a 413 before being read, a multipart body to an OAuth endpoint
+# a 400, and a file part anywhere a 400: Relais takes no file upload, so nothing
+# is ever written to a temporary file (ops/middleware.py, ops/uploads.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("RELAIS_MAX_BODY_BYTES", 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["ops.uploads.RefuseFilesHandler"]
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# Outages: the 503 page's Retry-After, and the probes' deadlines (ops/probes.py).
+RELAIS_RETRY_AFTER_SECONDS = env_int("RELAIS_RETRY_AFTER_SECONDS", 5)
+RELAIS_HEALTHZ_DEADLINE_MS = env_int("RELAIS_HEALTHZ_DEADLINE_MS", 800)
+RELAIS_READYZ_DEADLINE_MS = env_int("RELAIS_READYZ_DEADLINE_MS", 1500)
+
+# Logs: UTC with offset, the request id on every line, one line per request
+# (relais.request); JSON outside DEBUG unless DJANGO_LOG_FORMAT=plain.
+LOGGING = logging_config(
+    json_format=env_str("DJANGO_LOG_FORMAT", "plain" if DEBUG else "json") == "json",
+    level=env_str("DJANGO_LOG_LEVEL", "INFO"),
+)
+# DEBUG: one line per commit with how long the journal head stayed locked.
+LOGGING["loggers"]["relais.journal.lock"] = {
+    "level": env_str("RELAIS_JOURNAL_LOCK_LOG_LEVEL", "INFO")
 }
 
 # OIDC Back-Channel Logout 1.0 (oidc/backchannel.py): delivery timeout, retries

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from ops import views as ops_views
 
 # admin.site is Relais' own site (config.apps.RelaisAdminConfig): staff need a
 # verified OTP device to reach it.
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("compte/webauthn/", include("aidants.passkey_urls")),
     path("", include("aidants.urls")),
@@ -16,3 +17,9 @@ urlpatterns = [
     path("", include("onboarding.urls")),
     path("demo-service/", include("demo_rp.urls")),
 ]
+
+# A database outage answers 503 with Retry-After (a French page, or OAuth JSON
+# for online services) instead of 500.
+handler500 = "ops.errors.server_error"
+# A file part where Relais expects none: a clear 400 (ops/uploads.py).
+handler400 = "ops.errors.bad_request"
