@@ -259,7 +259,7 @@ class Invitation(models.Model):
     # The unconfirmed app device shown at the first opening: a re-opened link
     # shows the same secret until it is confirmed.
     device = models.ForeignKey(
-        "otp_totp.TOTPDevice",
+        "TOTPDevice",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -258,6 +258,8 @@ OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "aidants.passkeys"
 # from SITE_URL at each ceremony. An http origin other than localhost (the
 # default http://127.0.0.1:8000) cannot use passkeys at all: browsers refuse.
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [SITE_URL]
+# The development site is http://127.0.0.1 (https is enforced for production by
+# relais.E004, which names RELAIS_SITE_URL).
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
 PASSKEY_FRESH_FACTOR_SECONDS = 5 * 60
 
@@ -313,7 +315,7 @@ CACHES = {
         "LOCATION": "relais_ratelimit_cache",
     },
 }
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Invitations and inactivity.
 INVITATION_VALID_HOURS = 72

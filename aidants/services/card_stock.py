@@ -13,7 +13,6 @@ import io
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from aidants import access
@@ -24,6 +23,7 @@ from aidants.models import (
     Habilitation,
     HabilitationStatus,
     Structure,
+    TOTPDevice,
 )
 from aidants.services.cards import ALLOWED_STEPS, InvalidSeed, parse_seed
 

@@ -16,12 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from aidants import access
 from aidants.exceptions import AidantsError, NotAllowed
-from aidants.models import Aidant, EnrolmentLink, Structure
+from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
 from aidants.services.invitations import InvitationGone, InvitationUnknown, hash_token
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device

@@ -10,9 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aidants.models import CarteTOTP, Habilitation, HabilitationStatus
+from aidants.models import CarteTOTP, Habilitation, HabilitationStatus, TOTPDevice
 from aidants.services.habilitations import activate_habilitation
 from aidants.services.invitations import invite_aidant
 from audit import Action
@@ -132,7 +131,7 @@ def test_the_invitation_of_an_existing_account_cannot_be_accepted_by_someone_els
 def accept_signed_in(client, victim, token):
     client.get(reverse("aidants:invitation-open", kwargs={"token": token}))
     password_login(client, victim)
-    device = victim.totpdevice_set.get(name="Application")
+    device = victim.totp_devices.get(name="Application")
     client.post(reverse("aidants:otp"), {"otp_token": totp_now(device)})
     assert client.post("/invitation/").status_code == 302
     client.logout()

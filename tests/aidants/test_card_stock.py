@@ -5,10 +5,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from aidants.exceptions import NotAllowed
-from aidants.models import CarteTOTP
+from aidants.models import CarteTOTP, TOTPDevice
 from aidants.services import card_stock
 from aidants.services.card_stock import CardImportError
 

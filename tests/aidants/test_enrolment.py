@@ -10,9 +10,14 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from aidants.models import Aidant, BackupCodeDevice, EnrolmentLink, Habilitation
+from aidants.models import (
+    Aidant,
+    BackupCodeDevice,
+    EnrolmentLink,
+    Habilitation,
+    TOTPDevice,
+)
 from aidants.services.cards import register_card
 from aidants.services.enrolment import issue_enrolment_link
 from aidants.services.invitations import hash_token
@@ -29,7 +34,7 @@ NEW_PASSWORD = "une longue phrase de passe toute neuve"
 
 def without_device(aidant, how, referent):
     if how == "card_lost":
-        aidant.totpdevice_set.all().delete()
+        aidant.totp_devices.all().delete()
         card = register_card(
             structure=aidant.current_structure,
             by=referent,
@@ -41,10 +46,10 @@ def without_device(aidant, how, referent):
         url = reverse("aidants:referent-card-unlink", kwargs={"card_uuid": card.uuid})
         assert client.post(url, {"reason": "lost"}).status_code == 302
     elif how == "backup_codes_spent":
-        aidant.totpdevice_set.all().delete()
+        aidant.totp_devices.all().delete()
         BackupCodeDevice.objects.create(user=aidant, name="Codes", confirmed=True)
     else:  # created in the admin: a password, a habilitation, no device
-        aidant.totpdevice_set.all().delete()
+        aidant.totp_devices.all().delete()
 
 
 @pytest.mark.parametrize("how", ["card_lost", "backup_codes_spent", "created_in_admin"])
@@ -81,7 +86,7 @@ def shown_secret(page) -> str:
 def test_referent_sends_a_link_that_enrols_once_and_then_the_login_works(
     referent_client, referent, aidant, mailoutbox, assert_journaled
 ):
-    aidant.totpdevice_set.all().delete()
+    aidant.totp_devices.all().delete()
     hab = Habilitation.objects.get(aidant=aidant)
     detail = reverse("aidants:referent-aidant", kwargs={"habilitation_uuid": hab.uuid})
     assert (
@@ -145,7 +150,7 @@ def test_staff_send_a_link_from_the_admin_to_an_account_without_password(
 
 
 def test_an_expired_link_is_gone(aidant, referent):
-    aidant.totpdevice_set.all().delete()
+    aidant.totp_devices.all().delete()
     link = issue_enrolment_link(
         aidant=aidant, by=referent, structure=aidant.current_structure
     )
@@ -179,7 +184,7 @@ def test_no_link_for_a_staff_member_or_another_structures_aidant(
 def test_a_lost_card_logs_the_holder_out_everywhere_and_sends_a_link(
     referent_client, referent, aidant, structure, mailoutbox
 ):
-    aidant.totpdevice_set.all().delete()
+    aidant.totp_devices.all().delete()
     card = register_card(
         structure=structure, by=referent, aidant=aidant, serial="SN-9", seed=CARD_SEED
     )

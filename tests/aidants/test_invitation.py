@@ -289,7 +289,7 @@ def test_existing_account_joins_only_signed_in_with_its_own_factor(
         {"email": other_structure_aidant.email, "password": PASSWORD},
     )
     assert login.status_code == 302
-    device = other_structure_aidant.totpdevice_set.get()
+    device = other_structure_aidant.totp_devices.get()
     otp = client.post(login["Location"], {"otp_token": totp_now(device)})
     assert otp["Location"] == url
     assert "Rejoindre la structure" in client.get(url).content.decode()

@@ -131,7 +131,7 @@ def test_a_colleague_cannot_lock_the_holder_out_of_their_own_browser(
 ):
     holder = from_address(1)
     attempt(holder, aidant.email, PASSWORD)
-    device = aidant.totpdevice_set.get()
+    device = aidant.totp_devices.get()
     response = holder.post(OTP_URL, {"otp_token": totp_now(device)})
     assert response.status_code == 302
     holder.post("/deconnexion/")
@@ -152,7 +152,7 @@ def test_device_cookie_of_another_account_does_not_exempt(
 ):
     browser = from_address(1)
     attempt(browser, referent.email, PASSWORD)
-    browser.post(OTP_URL, {"otp_token": totp_now(referent.totpdevice_set.get())})
+    browser.post(OTP_URL, {"otp_token": totp_now(referent.totp_devices.get())})
     browser.post("/deconnexion/")
     with time_machine.travel(timezone.now(), tick=False):
         for n in range(10, 15):
@@ -166,7 +166,7 @@ def test_a_completed_login_resets_the_account_delay(aidant, small_delays):
         attempt(from_address(n), aidant.email, WRONG)
     browser = from_address(5)
     attempt(browser, aidant.email, PASSWORD)
-    browser.post(OTP_URL, {"otp_token": totp_now(aidant.totpdevice_set.get())})
+    browser.post(OTP_URL, {"otp_token": totp_now(aidant.totp_devices.get())})
     assert not LoginDelay.objects.filter(key=email_digest(aidant.email)).exists()
 
 

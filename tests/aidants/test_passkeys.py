@@ -112,7 +112,7 @@ def test_required_passkey_refuses_a_totp_code(
     )
     assert_journaled("structure_passkey_policy_changed")
     client.post("/connexion/", {"email": aidant.email, "password": PASSWORD})
-    code = totp_now(aidant.totpdevice_set.get())
+    code = totp_now(aidant.totp_devices.get())
     response = client.post("/connexion/code/", {"otp_token": code})
     assert response.status_code == 200
     assert "Votre structure exige une clé d" in response.content.decode()
@@ -126,7 +126,7 @@ def test_without_a_passkey_the_code_only_opens_enrolment(client, aidant, referen
         structure=aidant.current_structure, required=True, by=referent
     )
     client.post("/connexion/", {"email": aidant.email, "password": PASSWORD})
-    code = totp_now(aidant.totpdevice_set.get())
+    code = totp_now(aidant.totp_devices.get())
     client.post("/connexion/code/", {"otp_token": code})
     for path in ("/compte/", "/usagers/", "/journal/", "/referent/"):
         response = client.get(path)
@@ -159,4 +159,4 @@ def test_an_aidant_cannot_set_the_requirement(aidant_client, aidant):
 def test_amr_names_the_kind_of_key(aidant):
     assert amr_for(make_passkey(aidant)) == ("pwd", "hwk", "mfa")
     assert amr_for(make_passkey(aidant, synced=True)) == ("pwd", "swk", "mfa")
-    assert amr_for(aidant.totpdevice_set.first()) == ("pwd", "otp", "mfa")
+    assert amr_for(aidant.totp_devices.first()) == ("pwd", "otp", "mfa")

@@ -92,7 +92,7 @@ class Aidant:
             )
         if urlsplit(page.url).path in ("/connexion/code/", "/connexion/confirmer/"):
             self.otps += 1
-            device = self.aidant.totpdevice_set.get()
+            device = self.aidant.totp_devices.get()
             url = page.url.split("?")[0]
             page = _post_form(self.browser, page, url, otp_token=totp_now(device))
         assert urlsplit(page.url).path == "/oidc/authorize", page.url

@@ -147,7 +147,7 @@ def test_stale_second_factor_is_asked_again_and_the_session_kept(
         assert "prompt" not in response["Location"]
         page = aidant_client.get(response["Location"])
         assert "Confirmez votre identité" in page.content.decode()
-        device = aidant.totpdevice_set.get()
+        device = aidant.totp_devices.get()
         done = aidant_client.post(
             "/connexion/confirmer/",
             {"otp_token": totp_now(device), "next": "/usagers/"},

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aidants', '0002_carte_totp'),
+        ('aidants', '0003_totp_seeds_sealed'),
     ]
 
     operations = [

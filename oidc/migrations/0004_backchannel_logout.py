@@ -12,16 +12,11 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mandats', '0002_mandat_reminder_sent_at'),
-        ('oidc', '0002_private_key_jwt'),
+        ('oidc', '0003_client_profile_and_code_amr'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='authorizationcode',
-            name='amr',
-            field=models.JSONField(blank=True, default=list),
-        ),
         migrations.AddField(
             model_name='client',
             name='backchannel_logout_uri',

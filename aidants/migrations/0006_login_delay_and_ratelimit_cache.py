@@ -13,7 +13,7 @@ def create_ratelimit_cache_table(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aidants', '0002_carte_totp'),
+        ('aidants', '0005_enrolment_links_and_session_epoch'),
     ]
 
     operations = [

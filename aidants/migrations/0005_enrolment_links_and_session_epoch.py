@@ -9,8 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aidants', '0002_carte_totp'),
-        ('otp_totp', '0003_add_timestamps'),
+        ('aidants', '0004_carte_totp_stock'),
     ]
 
     operations = [
@@ -22,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invitation',
             name='device',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='otp_totp.totpdevice'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aidants.totpdevice'),
         ),
         migrations.CreateModel(
             name='EnrolmentLink',
@@ -34,7 +33,7 @@ class Migration(migrations.Migration):
                 ('expires_at', models.DateTimeField()),
                 ('used_at', models.DateTimeField(blank=True, null=True)),
                 ('aidant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrolment_links', to=settings.AUTH_USER_MODEL)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='otp_totp.totpdevice')),
+                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='aidants.totpdevice')),
                 ('issued_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('structure', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='aidants.structure')),
             ],

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aidants', '0002_carte_totp'),
+        ('aidants', '0006_login_delay_and_ratelimit_cache'),
     ]
 
     operations = [
