@@ -32,7 +32,7 @@ def create_checkpoint(*, actor: Any = None) -> JournalCheckpoint:
     committed checkpoint is always witnessed. Raises OSError when the witness
     cannot be written (nothing is then committed).
     """
-    from audit.journal import lock_head, record
+    from audit.journal import flush_now, lock_head, record
     from audit.keys import KeyPurpose, current_key, sign_jws
 
     with transaction.atomic():
@@ -56,6 +56,7 @@ def create_checkpoint(*, actor: Any = None) -> JournalCheckpoint:
             actor=actor,
             details={"seq": head.seq, "entry_hash": head.entry_hash, "kid": key.kid},
         )
+        flush_now()
         _witness(checkpoint, now)
     return checkpoint
 

@@ -168,6 +168,15 @@ def flush_pending(connection: Any) -> None:
         _append([item.entry for item in pending])
 
 
+def flush_now() -> None:
+    """Append the entries queued on the current connection at once, for a caller
+    that reads them back in its own transaction (a checkpoint names its witness
+    by the first entry, which may be the one it just recorded)."""
+    connection = transaction.get_connection()
+    if getattr(connection, "journal_pending", None):
+        flush_pending(connection)
+
+
 def _append(entries: list[JournalEntry]) -> None:
     # Lock the head row: concurrent appends wait here, so the chain never forks
     # and sequence numbers stay gap-free (PostgreSQL row lock, bounded by
