@@ -43,8 +43,18 @@ def test_usager_sees_use_and_revokes_one_demarche(ui, usager_ui, aidant, francec
     usager_ui.submit("Je révoque", "usager-revocation-attestation")
     assert "la révocation a pris effet" in usager_ui.text()
     assert "Social - Santé : révoqué" in usager_ui.text()
+    # The table's caption sits with its table, under the page's h1 (DSFR table).
+    caption = usager_ui.page.locator("#attestation caption").bounding_box()
+    heading = usager_ui.page.locator("h1").bounding_box()
+    table = usager_ui.page.locator("#attestation table").bounding_box()
+    assert heading["y"] < caption["y"] <= table["y"] + table["height"]
     usager_ui.goto("/mon-espace/", "usager-space-revoked")
-    mandat_card = usager_ui.page.locator("[data-mandat]").first.inner_text()
+    card = usager_ui.page.locator("[data-mandat]").first
+    # The card reads top-down: its title first, its buttons last.
+    title = card.locator(".fr-card__title").bounding_box()
+    for part in (".fr-card__end", ".fr-card__footer"):
+        assert title["y"] < card.locator(part).bounding_box()["y"], part
+    mandat_card = card.inner_text()
     assert "Famille - Scolarité" in mandat_card
     assert "Révoquer « Social - Santé »" not in mandat_card
     assert "Révoquer « Famille - Scolarité »" in mandat_card
