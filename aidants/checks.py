@@ -50,7 +50,7 @@ def email_backend_delivers(app_configs, **kwargs):
                 f"DJANGO_EMAIL_BACKEND is {settings.EMAIL_BACKEND!r}, which does not "
                 "deliver e-mail (links would reach the console or nowhere).",
                 hint="Set DJANGO_EMAIL_BACKEND to an SMTP (or provider) backend.",
-                id="relais.E010",
+                id="relais.E011",
             )
         ]
     return []

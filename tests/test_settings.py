@@ -205,12 +205,12 @@ def test_database_url_selects_postgresql():
         (
             "DJANGO_EMAIL_BACKEND",
             "django.core.mail.backends.console.EmailBackend",
-            "relais.E010",
+            "relais.E011",
         ),
         (
             "DJANGO_EMAIL_BACKEND",
             "django.core.mail.backends.locmem.EmailBackend",
-            "relais.E010",
+            "relais.E011",
         ),
     ],
 )
