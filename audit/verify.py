@@ -125,11 +125,14 @@ def _witnessed_checkpoints(witness: Any) -> Iterator[Pending]:
                     % {"what": label, "why": exc},
                 )
             ) from exc
-        signed = checkpoint_payload(
-            seq=item.seq,
-            entry_hash=item.entry_hash,
-            created_at=datetime.fromisoformat(item.created_at),
-        )
+        try:
+            signed = checkpoint_payload(
+                seq=item.seq,
+                entry_hash=item.entry_hash,
+                created_at=datetime.fromisoformat(item.created_at),
+            )
+        except (ValueError, TypeError):
+            signed = None
         if payload != signed:
             raise _Broken(
                 Problem(item.seq, _("%(what)s : ligne modifiée") % {"what": label})

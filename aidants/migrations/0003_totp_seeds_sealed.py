@@ -40,6 +40,10 @@ def seal_seeds_and_pepper_codes(apps, schema_editor):
         # The stored value was SHA-256(code): wrap it, the code is not known.
         code.code_hash = pepper_hmacs(code.code_hash.encode(), purpose="backup-code")[0]
         code.save(update_fields=["code_hash"])
+    if schema_editor.connection.vendor == "postgresql":
+        # Fire the deferred FK checks now: PostgreSQL refuses the ALTER TABLE
+        # below while trigger events are pending in this transaction.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
