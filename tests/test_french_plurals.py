@@ -12,7 +12,17 @@ from django.utils import translation
 from aidants.templatetags.french import list_fr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SOURCES = ("aidants", "mandats", "oidc", "audit", "demo_rp", "config", "templates")
+SOURCES = (
+    "aidants",
+    "mandats",
+    "oidc",
+    "audit",
+    "onboarding",
+    "ops",
+    "demo_rp",
+    "config",
+    "templates",
+)
 BLOCK = re.compile(
     r"{%\s*blocktrans(?:late)?\s+count\s+(\w+)\s*=[^%]*%}(.*?)"
     r"{%\s*plural\s*%}(.*?){%\s*endblocktrans(?:late)?\s*%}",
