@@ -160,7 +160,10 @@ def sign_logout_token(delivery: LogoutDelivery) -> str:
     if alg not in ID_TOKEN_ALGS:
         alg = "ES256"
     return service_keys.sign_jws(
-        logout_token_claims(delivery), alg=alg, headers={"typ": LOGOUT_TOKEN_TYP}
+        logout_token_claims(delivery),
+        purpose=service_keys.KeyPurpose.ID_TOKEN,
+        alg=alg,
+        headers={"typ": LOGOUT_TOKEN_TYP},
     )
 
 

@@ -28,6 +28,7 @@ from oidc.models import (
     new_secret,
     sha256_hex,
 )
+from oidc.validators import is_loopback
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,13 @@ def check_backchannel_logout_uri(uri: str) -> str:
         raise ValueError(
             gettext(
                 "L'URI de déconnexion doit être absolue (http ou https), sans fragment."
+            )
+        )
+    if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+        # The logout token names the usager (pairwise): never in clear.
+        raise ValueError(
+            gettext(
+                "L'URI de déconnexion doit être en https (http : en local seulement)."
             )
         )
     return uri

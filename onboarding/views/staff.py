@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from aidants.exceptions import AidantsError
@@ -27,6 +28,7 @@ from onboarding.forms import (
     StatusFilterForm,
 )
 from onboarding.models import HabilitationRequest, RequestStatus
+from ops.uploads import accepts_a_small_file
 
 PAGE_SIZE = 25
 GET_POST = require_http_methods(["GET", "POST"])
@@ -226,6 +228,7 @@ def cards(request):
     return render(request, "onboarding/staff/cards.html", context)
 
 
+@accepts_a_small_file
 @GET_POST
 @staff_required
 def cards_import(request):
@@ -237,7 +240,11 @@ def cards_import(request):
         except AidantsError as exc:
             form.add_error("file", str(exc))
         else:
-            messages.success(request, _("%(n)d cartes importées.") % {"n": count})
+            messages.success(
+                request,
+                ngettext("%(n)d carte importée.", "%(n)d cartes importées.", count)
+                % {"n": count},
+            )
             return redirect("onboarding:staff-cards")
     return render(request, "onboarding/staff/cards_import.html", {"form": form})
 

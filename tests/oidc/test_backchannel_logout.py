@@ -313,6 +313,7 @@ def _admin_form(**extra):
         "allowed_demarches": ["travail"],
         "id_token_signed_response_alg": "ES256",
         "token_endpoint_auth_method": "client_secret_basic",
+        "profile": "standard",
         "active": "on",
     }
     data.update(extra)
@@ -352,3 +353,13 @@ def test_set_backchannel_logout_uri_service(bc_rp):
     set_backchannel_logout_uri(client=bc_rp, uri="")
     bc_rp.refresh_from_db()
     assert bc_rp.backchannel_logout_uri == ""
+
+
+def test_a_plain_http_logout_uri_is_refused_outside_loopback(bc_rp):
+    from oidc.services import set_backchannel_logout_uri
+
+    with pytest.raises(ValueError, match="https"):
+        set_backchannel_logout_uri(client=bc_rp, uri="http://svc.example/bc")
+    set_backchannel_logout_uri(client=bc_rp, uri="http://127.0.0.1:8000/bc")
+    bc_rp.refresh_from_db()
+    assert bc_rp.backchannel_logout_uri == "http://127.0.0.1:8000/bc"
