@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
+from aidants.emails import send_email
 from aidants.models import Aidant, Habilitation
 from mandats.models import Mandat
 
@@ -44,11 +43,11 @@ def _send(mandat: Mandat, to: list[str]) -> None:
     )
     # The mail names the usager by initials only: mail is not our database.
     context = {"mandat": mandat, "initials": mandat.usager.initials(), "url": url}
-    send_mail(
+    send_email(
+        "expiry_reminder",
+        to=to,
         subject=_("Relais : un mandat expire bientôt"),
-        message=render_to_string("emails/expiry_reminder.txt", context),
-        from_email=None,
-        recipient_list=to,
+        context=context,
     )
 
 

@@ -4,13 +4,17 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
 from aidants import access as aidants_access
 from aidants import session_events
+from aidants.demarches import Demarche
+from aidants.emails import send_email_on_commit
 from aidants.models import Aidant, Structure
 from mandats import access
 from mandats.access import Decision
@@ -332,6 +336,28 @@ def replaced_demarches(*, usager: Usager, structure: Structure, demarches) -> li
     )
 
 
+def _mail_usager_mandat_created(mandat: Mandat, codes: list[str]) -> None:
+    """Tell the usager, at their FranceConnect e-mail, after the commit."""
+    if not mandat.usager.email:
+        return
+    from mandats.attestation import verification_url
+
+    path = reverse("mandats:usager-attestation", kwargs={"uuid": mandat.uuid})
+    send_email_on_commit(
+        "mandat_created",
+        to=[mandat.usager.email],
+        subject=_("Relais : votre mandat à %(structure)s")
+        % {"structure": mandat.structure.name},
+        context={
+            "mandat": mandat,
+            "usager": mandat.usager,
+            "demarches": [Demarche(code).label for code in codes],
+            "attestation_url": f"{settings.SITE_URL}{path}",
+            "verification_url": verification_url(mandat),
+        },
+    )
+
+
 def create_mandat(
     *,
     aidant: Aidant,
@@ -420,6 +446,7 @@ def create_mandat(
                 request=request,
                 details={**details, "kid": mandat.signing_kid},
             )
+            _mail_usager_mandat_created(mandat, codes)
     except IntegrityError:
         # A concurrent submit with the same key won the race (PostgreSQL waits on
         # the unique index, then fails here): return its mandate.

@@ -4,6 +4,7 @@ choice of the current structure."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -89,7 +90,8 @@ def _confirm_enrolment(request, context):
 def backup_codes(request):
     user = request.user
     codes = create_backup_codes(aidant=user) if request.method == "POST" else None
-    return render(request, "aidants/account/backup_codes.html", {"codes": codes})
+    context = {"codes": codes, "generated_at": timezone.now()}
+    return render(request, "aidants/account/backup_codes.html", context)
 
 
 @verified_login_required

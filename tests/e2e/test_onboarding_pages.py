@@ -130,3 +130,15 @@ def test_referent_pages_pass_the_audit(ui, referent, structure, staff):
     )
     ui.goto(reverse("aidants:referent-card-pick", args=args))
     ui.submit("Associer la carte", "card-pick-errors")
+
+    # The backup codes, as a sheet to print: no site header, no buttons on paper.
+    ui.page.set_viewport_size({"width": 375, "height": 900})
+    ui.goto(reverse("aidants:backup-codes"))
+    ui.submit("Générer de nouveaux codes", "backup-codes-sheet")
+    assert ui.page.get_by_test_id("backup-codes").locator("li").count() >= 8
+    assert ui.page.evaluate(NO_SIDEWAYS_SCROLL_JS)
+    assert ui.page.get_by_role("button", name="Imprimer cette feuille").is_visible()
+    ui.page.emulate_media(media="print")
+    assert not ui.page.locator("header.fr-header").is_visible()
+    assert not ui.page.get_by_role("button", name="Imprimer cette feuille").is_visible()
+    assert ui.page.get_by_test_id("backup-codes").is_visible()

@@ -1,5 +1,6 @@
 """`send_expiry_reminders`: once per mandate, to the structure's active aidants."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -72,18 +73,21 @@ def test_structure_without_active_aidant_sends_nothing(other_structure, capsys):
     assert "sans aidant" in capsys.readouterr().out
 
 
-def test_failed_send_is_retried_next_run(aidant, settings, monkeypatch):
+def test_failed_send_is_retried_next_run(aidant, settings):
     mandat = ending_in(aidant.current_structure, 5)
 
-    def broken(*args, **kwargs):
-        raise ConnectionError("smtp down")
-
-    monkeypatch.setattr("mandats.reminders.send_mail", broken)
+    # A real SMTP connection to a closed loopback port: the server is down.
+    locmem = settings.EMAIL_BACKEND
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
     with pytest.raises(SystemExit):
         call_command("send_expiry_reminders")
     mandat.refresh_from_db()
     assert mandat.reminder_sent_at is None
     assert not JournalEntry.objects.filter(action="expiry_reminder_sent").exists()
-    monkeypatch.undo()
+    settings.EMAIL_BACKEND = locmem
     call_command("send_expiry_reminders")
     assert len(mail.outbox) == 1

@@ -225,3 +225,21 @@ def test_link_token_is_bound_to_the_request():
     assert access.link_matches(one, access.request_link_token(one))
     assert not access.link_matches(one, access.request_link_token(two))
     assert not access.link_matches(one, "")
+
+
+def test_invitation_from_an_accepted_request_expires(
+    staff, client, django_capture_on_commit_callbacks, settings
+):
+    import re
+
+    import time_machine
+
+    request = submitted()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.accept_request(request=request, by=staff)
+    invitation_mail = next(m for m in mail.outbox if "Invitation" in m.subject)
+    path = re.search(r"/invitation/\S+", invitation_mail.body).group(0)
+    assert client.get(path).status_code == 200
+    later = timezone.now() + timedelta(hours=settings.INVITATION_VALID_HOURS + 1)
+    with time_machine.travel(later):
+        assert client.get(path).status_code == 410

@@ -1,6 +1,11 @@
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
+from aidants.demo import AIDANT, REFERENT
+from aidants.models import Aidant
 from onboarding import terms
 from onboarding.models import TermsAcceptance
 from tests.conftest import verified_client
@@ -71,3 +76,9 @@ def test_logout_is_never_blocked(client, newcomer):
     verified_client(client, newcomer)
     response = client.post(reverse("aidants:logout"))
     assert not response.url.startswith(reverse("onboarding:terms"))
+
+
+def test_seed_demo_accounts_have_accepted_the_terms():
+    call_command("seed_demo", "--json", stdout=io.StringIO())
+    for account in (AIDANT, REFERENT):
+        assert terms.has_accepted(Aidant.objects.get(email=account.email))
