@@ -97,6 +97,28 @@ def _tries_left(request, email: str) -> int:
     return max(0, settings.AXES_FAILURE_LIMIT - failures)
 
 
+def _refuse_right_password(request, user: Aidant, email: str, key: str) -> LoginResult:
+    # The right password of an account that may not log in: the same answer
+    # and the same counters as a wrong one (axes through its own signal).
+    user_login_failed.send(
+        sender=__name__, credentials={"email": email}, request=request
+    )
+    login_delay.record_failure(key)
+    with transaction.atomic():
+        audit.record(
+            audit.Action.LOGIN_REFUSED,
+            actor=user,
+            structure=user.current_structure,
+            details={"reason": "no_active_habilitation"},
+            request=request,
+        )
+    if getattr(request, "axes_locked_out", False):
+        return LoginResult(LoginOutcome.LOCKED_OUT)
+    return LoginResult(
+        LoginOutcome.BAD_CREDENTIALS, tries_left=_tries_left(request, email)
+    )
+
+
 def check_password(*, request, email: str, password: str) -> LoginResult:
     """First factor. On success, logs the aidant in (not yet OTP-verified) and
     starts the 8-hour clock.
@@ -143,25 +165,7 @@ def check_password(*, request, email: str, password: str) -> LoginResult:
             LoginOutcome.BAD_CREDENTIALS, tries_left=_tries_left(request, email)
         )
     if not access.can_log_in(user):
-        # The right password of an account that may not log in: the same answer
-        # and the same counters as a wrong one (axes through its own signal).
-        user_login_failed.send(
-            sender=__name__, credentials={"email": email}, request=request
-        )
-        login_delay.record_failure(key)
-        with transaction.atomic():
-            audit.record(
-                audit.Action.LOGIN_REFUSED,
-                actor=user,
-                structure=user.current_structure,
-                details={"reason": "no_active_habilitation"},
-                request=request,
-            )
-        if getattr(request, "axes_locked_out", False):
-            return LoginResult(LoginOutcome.LOCKED_OUT)
-        return LoginResult(
-            LoginOutcome.BAD_CREDENTIALS, tries_left=_tries_left(request, email)
-        )
+        return _refuse_right_password(request, user, email, key)
     if not has_usable_device(user):
         # A password alone never enrols a first second factor: that takes an
         # e-mailed enrolment link (aidants/services/enrolment.py). No session.

@@ -52,11 +52,12 @@ def test_invited_aidant_activates_account_and_logs_in(ui, referent, staff):
     ui.submit("Activer mon compte", "invitation-done")
     assert "doit encore être activée" in ui.text()
 
-    # Not habilitated yet: the password is right but the login is refused.
+    # Not habilitated yet: the login is refused with the generic message (the
+    # page never confirms that a password was right, issue 9).
     ui.fill("Adresse électronique", "nadia.haddad@relais.test")
     ui.fill("Mot de passe", NEW_PASSWORD)
     ui.submit("Se connecter", "login-not-habilitated")
-    assert "aucune habilitation active" in ui.text()
+    assert "Adresse électronique ou mot de passe incorrect" in ui.text()
 
     # Staff activate the habilitation in the Django admin; this test does it
     # through the same service the admin action calls.

@@ -30,7 +30,7 @@ def test_suspended_aidant_cannot_log_in(ui, referent, aidant):
     ui.fill("Adresse électronique", aidant.email)
     ui.fill("Mot de passe", PASSWORD)
     ui.submit("Se connecter", "login-suspended")
-    assert "aucune habilitation active" in ui.text()
+    assert "Adresse électronique ou mot de passe incorrect" in ui.text()
     assert ui.path() == "/connexion/"
     assert ui.page.get_by_role("button", name="Se déconnecter").count() == 0
 
