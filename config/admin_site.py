@@ -12,8 +12,13 @@ class RelaisAdminSite(OTPAdminSite):
     through Relais' own pages, so that their logins are throttled, locked out and
     journaled like everybody else's."""
 
+    # The usual instance name ("admin:" URLs), not django-otp's "otpadmin".
+    name = "admin"
     site_header = "Relais — administration"
     site_title = "Relais"
+
+    def __init__(self, name: str = "admin"):
+        super().__init__(name)
 
     def login(self, request, extra_context=None):
         user = request.user

@@ -238,18 +238,6 @@ TABLE = {
     "demo_rp:logout": ("post", {}, PUBLIC),
 }
 
-# Rows that fail on this branch until the référent role rule (issue 9, another
-# branch) lands: a suspended or expired référent keeps the référent space today.
-ROLE_RULE = pytest.mark.xfail(
-    strict=True, reason="issue 9: référent role rule, other branch"
-)
-PENDING = {
-    (name, persona)
-    for name, (_, _, expected) in TABLE.items()
-    if expected is REFERENT_PAGE or expected is REFERENT_A_OBJECT
-    for persona in ("suspended_referent", "expired_referent")
-}
-
 
 def named_urls(patterns=None, namespace=""):
     """Every named URL of the URLconf, namespaced ("app:name")."""
@@ -362,7 +350,7 @@ def client_for(persona: str, world) -> Client:
     client.force_login(user)
     if persona != "password_only":
         session = client.session
-        session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.first().persistent_id
+        session[DEVICE_ID_SESSION_KEY] = user.totp_devices.first().persistent_id
         session.save()
     if persona == "inactive":
         user.is_active = False
@@ -411,17 +399,7 @@ def test_authorization_matrix(name, world):
     """One URL, every persona (one world per URL: the suite stays fast)."""
     wrong = {}
     for persona in PERSONAS:
-        if (name, persona) in PENDING:
-            continue
         got = _observe(name, persona, world)
         if not _matches(name, persona, got):
             wrong[persona] = f"expected {TABLE[name][2][persona]}, got {got}"
     assert not wrong, str(wrong)
-
-
-@pytest.mark.parametrize(
-    ("name", "persona"),
-    [pytest.param(n, p, marks=ROLE_RULE, id=f"{n}-{p}") for n, p in sorted(PENDING)],
-)
-def test_pending_role_rule_cells(name, persona, world):
-    assert _matches(name, persona, _observe(name, persona, world))
