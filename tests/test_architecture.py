@@ -29,7 +29,7 @@ ALLOWED = {
     "aidants": {"audit", "config"},
     "mandats": {"aidants", "audit", "config"},
     "oidc": {"mandats", "aidants", "audit", "config"},
-    "onboarding": {"aidants", "audit", "config"},
+    "onboarding": {"aidants", "audit", "config", "ops"},
 }
 
 
