@@ -87,6 +87,9 @@ def end_sessions(event: SessionsEnded) -> int:
 
 def _end(sessions, *, reason: str) -> int:
     now = timezone.now()
+    if not sessions.exists():
+        # No write transaction when idle: on SQLite it takes the database lock.
+        return 0
     with transaction.atomic():
         # Lock them: a session ended twice at once still gets one logout token.
         ended = list(sessions.select_for_update(of=("self",)).select_related("client"))
@@ -184,6 +187,8 @@ def claim_batch(*, limit: int = 20) -> list[LogoutDelivery]:
     one worker until its lease ends (a crashed worker's rows come back then).
     """
     now = timezone.now()
+    if not _claimable(now).exists():
+        return []  # idle: no write transaction (SQLite's lock is database-wide)
     token = uuid.uuid4().hex
     lease = now + timedelta(seconds=_lease_seconds())
     with transaction.atomic():

@@ -24,6 +24,8 @@ from oidc.models import (
     AuthorizationCode,
     Client,
     ClientAssertion,
+    DeliveryStatus,
+    ServiceSession,
     Token,
     new_secret,
     sha256_hex,
@@ -383,6 +385,10 @@ def purge_expired(*, older_than: timedelta = timedelta(days=1)) -> dict[str, int
             "assertions": ClientAssertion.objects.filter(
                 expires_at__lt=cutoff
             ).delete()[0],
+            # Ended service sessions whose logout is no longer pending.
+            "service_sessions": ServiceSession.objects.filter(ended_at__lt=cutoff)
+            .exclude(logout__status=DeliveryStatus.PENDING)
+            .delete()[0],
         }
         if any(counts.values()):
             audit.record(

@@ -54,6 +54,7 @@ class RegistrationComplete(webauthn_views.CompleteCredentialRegistrationView):
 
     def post(self, *args, **kwargs):
         with transaction.atomic():
+            # Errors raise (dispatch turns them into JSON) and roll back.
             response = super().post(*args, **kwargs)
             device = WebAuthnCredential.objects.get(
                 pk=json.loads(response.content)["id"]

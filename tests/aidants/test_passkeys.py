@@ -160,3 +160,43 @@ def test_amr_names_the_kind_of_key(aidant):
     assert amr_for(make_passkey(aidant)) == ("pwd", "hwk", "mfa")
     assert amr_for(make_passkey(aidant, synced=True)) == ("pwd", "swk", "mfa")
     assert amr_for(aidant.totp_devices.first()) == ("pwd", "otp", "mfa")
+
+
+def test_a_forged_passkey_answer_is_refused_and_journaled(
+    client, aidant, assert_journaled
+):
+    import base64
+    import json
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    key = make_passkey(aidant)
+    client.post("/connexion/", {"email": aidant.email, "password": PASSWORD})
+    challenge = client.post(BEGIN_AUTHENTICATION).json()["challenge"]
+    client_data = json.dumps(
+        {
+            "type": "webauthn.get",
+            "challenge": challenge,
+            "origin": "https://evil.example",
+        }
+    ).encode()
+    answer = {
+        "id": b64(key.credential_id),
+        "rawId": b64(key.credential_id),
+        "type": "public-key",
+        "response": {
+            "authenticatorData": b64(os.urandom(37)),
+            "clientDataJSON": b64(client_data),
+            "signature": b64(os.urandom(64)),
+        },
+    }
+    response = client.post(
+        "/compte/webauthn/authentication/complete/",
+        json.dumps(answer),
+        content_type="application/json",
+    )
+    assert 400 <= response.status_code < 500
+    entry = assert_journaled("otp_failed")
+    assert entry.details["reason"].startswith("passkey:")
+    assert client.get("/compte/").status_code == 302  # not verified

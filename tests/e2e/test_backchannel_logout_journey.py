@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import OperationalError, connection, connections
 
 from audit.models import JournalEntry
 from oidc import backchannel
@@ -31,6 +31,11 @@ class Worker:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
+        if connection.vendor == "sqlite":
+            # The in-memory test database has a shared cache whose table locks
+            # fail at once: this thread's reads must not block the live server.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA read_uncommitted = 1")
         try:
             while not self.stop.is_set():
                 # The in-memory test database's shared-cache lock: try again.

@@ -363,3 +363,20 @@ def test_a_plain_http_logout_uri_is_refused_outside_loopback(bc_rp):
     set_backchannel_logout_uri(client=bc_rp, uri="http://127.0.0.1:8000/bc")
     bc_rp.refresh_from_db()
     assert bc_rp.backchannel_logout_uri == "http://127.0.0.1:8000/bc"
+
+
+def test_purge_keeps_sessions_whose_logout_is_still_pending(
+    aidant_client, bc_rp, rp, usager_with_mandat
+):
+    from oidc.services import purge_expired
+
+    open_session(aidant_client, bc_rp, usager_with_mandat)
+    open_session(aidant_client, rp, usager_with_mandat)
+    revoke_mandat(
+        mandat=usager_with_mandat.mandats.get(), by_type=RevokedBy.USAGER, by_id="u"
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        purge_expired()
+    # The session without a logout URI is gone; the pending logout stays.
+    assert list(ServiceSession.objects.values_list("client", flat=True)) == [bc_rp.pk]
+    assert LogoutDelivery.objects.get().status == DeliveryStatus.PENDING
