@@ -100,6 +100,14 @@ def test_franceconnect_profile_defaults_to_client_secret_post(db):
             "--auth-method",
             "private_key_jwt",
         ),
+        (
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--demarches",
+            "social",
+            "--backchannel-logout-uri",
+            "http://caf.example/backchannel",
+        ),
     ],
 )
 def test_bad_registrations_are_refused_with_a_clear_message(db, args):
@@ -161,3 +169,19 @@ def test_command_runs_on_a_brand_new_sqlite_file(tmp_path):
     )
     printed = json.loads(done.stdout)
     assert len(printed["client_secret"]) >= 43 and printed["client_id"]
+
+
+def test_backchannel_logout_uri_is_registered(db):
+    printed = _register(
+        "--name",
+        "CAF",
+        "--redirect-uri",
+        "https://caf.example/cb",
+        "--demarches",
+        "social",
+        "--backchannel-logout-uri",
+        "https://caf.example/backchannel",
+    )
+    assert printed["backchannel_logout_uri"] == "https://caf.example/backchannel"
+    client = Client.objects.get(client_id=printed["client_id"])
+    assert client.backchannel_logout_uri == "https://caf.example/backchannel"

@@ -82,6 +82,12 @@ class Command(BaseCommand):
             "client_secret_basic sinon.",
         )
         parser.add_argument("--jwks", help="Fichier JWKS (pour private_key_jwt).")
+        parser.add_argument(
+            "--backchannel-logout-uri",
+            default="",
+            help="URI où envoyer les jetons de déconnexion (OIDC Back-Channel "
+            "Logout 1.0) ; https (http en local seulement).",
+        )
         parser.add_argument("--json", action="store_true", help="Sortie JSON.")
 
     def handle(self, *args, **options):
@@ -97,8 +103,15 @@ class Command(BaseCommand):
         jwks = _jwks(options["jwks"])
         if method == AuthMethod.PRIVATE_KEY_JWT and not jwks:
             raise CommandError("private_key_jwt demande --jwks (clés publiques).")
+        try:
+            backchannel = services.check_backchannel_logout_uri(
+                options["backchannel_logout_uri"]
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         client = Client(
             name=name,
+            backchannel_logout_uri=backchannel,
             redirect_uris=_uris(options["redirect_uri"]),
             post_logout_redirect_uris=_uris(options["post_logout_redirect_uri"]),
             allowed_demarches=_demarches(options["demarches"]),
@@ -117,6 +130,7 @@ class Command(BaseCommand):
             "demarches": client.demarches(),
             "profile": client.profile,
             "token_endpoint_auth_method": client.token_endpoint_auth_method,
+            "backchannel_logout_uri": client.backchannel_logout_uri,
             "discovery": issuer() + reverse("oidc:discovery"),
         }
         if options["json"]:
