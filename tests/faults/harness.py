@@ -5,6 +5,7 @@ OIDC flows as load (bench/oidc_flow.py), and the cluster's pg_ctl."""
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -370,6 +371,24 @@ class Cluster:
         subprocess.run(  # noqa: S603
             command, check=True, capture_output=True, timeout=120
         )
+
+    def stop(self) -> list[str]:
+        """Stop the server; return its options, for `start`."""
+        opts = shlex.split(Path(self.datadir, "postmaster.opts").read_text())
+        options = []
+        skip = False
+        for token in opts[1:]:
+            if skip:
+                skip = False
+            elif token == "-D":
+                skip = True
+            else:
+                options.append(token)
+        self.pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+        return options
+
+    def start(self, options: list[str]) -> None:
+        self.pg_ctl("start", "-w", "-t", "60", "-o", shlex.join(options))
 
     def pids(self) -> list[int]:
         """The postmaster and its children (every backend)."""

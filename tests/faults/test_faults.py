@@ -218,7 +218,7 @@ def test_pg_ctl_restart_gives_503_then_service_resumes(stack, cluster):
 def test_pg_restart_page_is_the_french_503(stack, cluster):
     instance_a = stack["instances"][0]
     browser = stack["load"].browsers[0][1]
-    cluster.pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+    options = cluster.stop()
     try:
         page = browser.get(f"{instance_a.base}/", timeout=5)
         token = requests.post(
@@ -227,7 +227,7 @@ def test_pg_restart_page_is_the_french_503(stack, cluster):
             timeout=5,
         )
     finally:
-        cluster.pg_ctl("start", "-w", "-t", "60")
+        cluster.start(options)
     assert page.status_code == 503
     assert page.headers["Retry-After"] == "5"
     assert "Service momentanément indisponible" in page.text
