@@ -30,6 +30,7 @@ def run_with_deadline(kind: str, check: Callable[[], None], deadline: float) -> 
     if not lock.acquire(blocking=False):
         return "busy"
     outcome: list[str] = []
+    done = threading.Event()
 
     def target() -> None:
         try:
@@ -40,14 +41,11 @@ def run_with_deadline(kind: str, check: Callable[[], None], deadline: float) -> 
         finally:
             connections.close_all()
             lock.release()
+            done.set()
 
     threading.Thread(target=target, daemon=True, name=f"probe-{kind}").start()
     # The helper releases the lock itself, even after the caller gave up.
-    waiter = threading.Event()
-    for _ in range(int(deadline / 0.02)):
-        if outcome:
-            break
-        waiter.wait(0.02)
+    done.wait(deadline)
     return outcome[0] if outcome else "timeout"
 
 
