@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -141,6 +140,10 @@ def record(
         connection.journal_pending.append(
             _Pending(entry, frozenset(connection.savepoint_ids))
         )
+    elif hasattr(connection, "journal_pending") and not connection.in_atomic_block:
+        # No transaction: one of its own, appended at its commit like any other.
+        with transaction.atomic():
+            connection.journal_pending.append(_Pending(entry, frozenset()))
     else:
         with transaction.atomic():
             _append([entry])
@@ -164,8 +167,115 @@ def flush_pending(connection: Any) -> None:
     """Append the entries queued on `connection`, in order, as the last statements
     of its transaction. Called by the connection just before it commits."""
     pending, connection.journal_pending = connection.journal_pending, []
-    if pending:
-        _append([item.entry for item in pending])
+    if not pending:
+        return
+    entries = [item.entry for item in pending]
+    if connection.vendor == "postgresql":
+        sql, params = append_statement(connection, entries)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            apply_appended(entries, cursor.fetchall(), connection.alias)
+    else:
+        _append(entries)
+
+
+def take_pending(connection: Any) -> list[JournalEntry]:
+    """Empty the connection's queue and return its entries (PostgreSQL backend:
+    it sends their append together with COMMIT)."""
+    pending, connection.journal_pending = connection.journal_pending, []
+    return [item.entry for item in pending]
+
+
+_SEQ_MARK = "__relais_journal_seq__"
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+
+
+def append_statement(connection: Any, entries: list[JournalEntry]) -> tuple[str, list]:
+    """PostgreSQL: one statement that locks the head, chains and inserts the
+    entries (SHA-256 computed by the server, as `hash_values` does) and moves the
+    head. It returns (id, seq, prev_hash, entry_hash, lock held so far in ms) per
+    entry. Identifiers come from the models' metadata, values are parameters.
+    Sent with COMMIT in one round trip, the head stays locked for the server's
+    own work only, whatever the client's scheduling."""
+    quote = connection.ops.quote_name
+    entry_table = quote(JournalEntry._meta.db_table)
+    head_table = quote(JournalHead._meta.db_table)
+    columns = ", ".join(
+        quote(JournalEntry._meta.get_field(name).column) for name in _COLUMNS
+    )
+    now = timezone.now()
+    ctes = [
+        f"h AS MATERIALIZED (SELECT seq, COALESCE(NULLIF(entry_hash, ''), %s) AS hash,"  # noqa: S608
+        f" clock_timestamp() AS locked_at FROM {head_table} WHERE id = 1 FOR UPDATE)"
+    ]
+    params: list[Any] = [GENESIS_HASH]
+    selects: list[str] = []
+    select_params: list[Any] = []
+    previous = "h"
+    for index, entry in enumerate(entries):
+        entry.created_at = now
+        entry.seq = _SEQ_MARK
+        canonical = canonical_json(entry)
+        before, after = canonical.split(f'"{_SEQ_MARK}"')
+        name = f"e{index}"
+        ctes.append(
+            f"{name} AS (SELECT {previous}.seq + 1 AS seq, {previous}.hash AS prev,"  # noqa: S608
+            f" encode(sha256(convert_to({previous}.hash || %s::text ||"
+            f" ({previous}.seq + 1)::text || %s::text, 'UTF8')), 'hex') AS hash"
+            f" FROM {previous})"
+        )
+        params += [before, after]
+        values = []
+        for field in HASHED_FIELDS:
+            if field == "seq":
+                values.append(f"{name}.seq")
+            elif field == "created_at":
+                values.append("%s::timestamptz")
+                select_params.append(entry.created_at)
+            elif field == "details":
+                values.append("%s::jsonb")
+                select_params.append(json.dumps(entry.details))
+            else:
+                values.append("%s::text")
+                select_params.append(getattr(entry, field))
+        values += [f"{name}.prev", f"{name}.hash"]
+        selects.append(f"SELECT {', '.join(values)} FROM {name}")  # noqa: S608
+        previous = name
+    ctes.append(
+        f"ins AS (INSERT INTO {entry_table} ({columns}) "
+        + " UNION ALL ".join(selects)
+        + " RETURNING id, seq, prev_hash, entry_hash)"
+    )
+    ctes.append(
+        f"upd AS (UPDATE {head_table} SET seq = {previous}.seq,"  # noqa: S608
+        f" entry_hash = {previous}.hash FROM {previous} WHERE {head_table}.id = 1)"
+    )
+    # Identifiers come from the models' metadata; every value is a parameter.
+    sql = (
+        "WITH " + ", ".join(ctes) + " SELECT ins.id, ins.seq, ins.prev_hash,"  # noqa: S608
+        " ins.entry_hash, 1000 * extract(epoch FROM clock_timestamp() - h.locked_at)"
+        " FROM ins, h ORDER BY ins.seq"
+    )
+    return sql, params + select_params
+
+
+def apply_appended(entries: list[JournalEntry], rows: list, alias: str) -> float:
+    """Copy what the server computed into the entries; return the lock time the
+    statement measured (ms)."""
+    held = 0.0
+    for entry, (pk, seq, prev_hash, entry_hash, held_ms) in zip(
+        entries, rows, strict=True
+    ):
+        entry.pk, entry.seq = pk, seq
+        entry.prev_hash, entry.entry_hash = prev_hash, entry_hash
+        entry._state.adding, entry._state.db = False, alias
+        held = float(held_ms)
+    return held
+
+
+def append_entries(entries: list[JournalEntry]) -> None:
+    """Append through the ORM (SQLite, or PostgreSQL under a test case)."""
+    _append(entries)
 
 
 def flush_now() -> None:
@@ -179,13 +289,9 @@ def flush_now() -> None:
 
 def _append(entries: list[JournalEntry]) -> None:
     # Lock the head row: concurrent appends wait here, so the chain never forks
-    # and sequence numbers stay gap-free (PostgreSQL row lock, bounded by
-    # lock_timeout; on SQLite the IMMEDIATE transaction already holds the
-    # database write lock).
+    # and sequence numbers stay gap-free (on SQLite the IMMEDIATE transaction
+    # already holds the database write lock).
     head = lock_head()
-    connection = transaction.get_connection()
-    if hasattr(connection, "journal_locked_at"):
-        connection.journal_locked_at = time.perf_counter()
     prev_hash = head.entry_hash or GENESIS_HASH
     seq = head.seq
     for entry in entries:
@@ -195,49 +301,8 @@ def _append(entries: list[JournalEntry]) -> None:
         entry.prev_hash = prev_hash
         entry.entry_hash = compute_hash(prev_hash, entry)
         prev_hash = entry.entry_hash
-    if connection.vendor == "postgresql":
-        _write_in_one_statement(connection, entries, seq, prev_hash)
-        return
-    for entry in entries:
         # save(), not bulk_create(): this may run inside the connection's
         # commit(), where an atomic block (bulk_create opens one) would commit.
         entry.save(force_insert=True)
     head.seq, head.entry_hash = seq, prev_hash
     head.save(update_fields=["seq", "entry_hash"])
-
-
-_COLUMNS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
-
-
-def _write_in_one_statement(
-    connection: Any, entries: list[JournalEntry], seq: int, entry_hash: str
-) -> None:
-    """PostgreSQL: insert the entries and move the head in one round trip (the
-    head lock is held across round trips, so each one counts)."""
-    entry_table = connection.ops.quote_name(JournalEntry._meta.db_table)
-    head_table = connection.ops.quote_name(JournalHead._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(JournalEntry._meta.get_field(name).column)
-        for name in _COLUMNS
-    )
-    row = "(" + ", ".join("%s::jsonb" if n == "details" else "%s" for n in _COLUMNS)
-    values = ", ".join([row + ")"] * len(entries))
-    params: list[Any] = []
-    for entry in entries:
-        for name in _COLUMNS:
-            value = getattr(entry, name)
-            params.append(json.dumps(value) if name == "details" else value)
-    # Identifiers come from the models' metadata; every value is a parameter.
-    sql = (
-        f"WITH inserted AS (INSERT INTO {entry_table} ({columns}) VALUES {values}"  # noqa: S608
-        " RETURNING id, seq) "
-        f"UPDATE {head_table} SET seq = %s, entry_hash = %s WHERE id = 1 "
-        "RETURNING (SELECT array_agg(id ORDER BY seq) FROM inserted)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, seq, entry_hash])
-        ids = cursor.fetchone()[0]
-    for entry, pk in zip(entries, ids, strict=True):
-        entry.pk = pk
-        entry._state.adding = False
-        entry._state.db = connection.alias

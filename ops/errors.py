@@ -4,18 +4,29 @@ not a bug (500)."""
 
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import server_error as django_server_error
 
 from ops.responses import multipart_refused, unavailable
 from ops.uploads import FileUploadRefused
 
+# PostgreSQL errors that psycopg does not class as operational but that mean
+# "try again later": the session was ended for idling in a transaction (a frozen
+# or too slow worker), an administrator shut the server down.
+_UNAVAILABLE_SQLSTATES = {"25P03", "57P01", "57P02", "57P03"}
+
 
 def is_database_unavailable(exc: BaseException | None) -> bool:
-    """Connection refused or lost, lock or statement timeout, SQLite busy: the
-    errors an outage raises (psycopg and sqlite3 map them to these two)."""
-    return isinstance(exc, OperationalError | InterfaceError)
+    """Connection refused or lost, lock or statement timeout, session ended,
+    SQLite busy: the errors an outage raises."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    cause = getattr(exc, "__cause__", None)
+    return (
+        isinstance(exc, DatabaseError)
+        and getattr(cause, "sqlstate", None) in _UNAVAILABLE_SQLSTATES
+    )
 
 
 def server_error(request, *args, **kwargs):

@@ -3,8 +3,9 @@
 A frozen or partitioned database never answers, and server-side timeouts cannot
 fire on a server that is not running: each probe runs in a helper thread (its own
 connection, closed afterwards) and the caller stops waiting at the deadline. At
-most one probe per kind is in flight per process, so a stuck database cannot pile
-up threads: while one is stuck, the next call answers "unavailable" at once.
+most a few probes per kind are in flight per process (several load balancers may
+probe at once), so a stuck database cannot pile up threads: once they are all
+stuck, the next call answers "unavailable" at once.
 """
 
 import socket
@@ -14,7 +15,11 @@ from collections.abc import Callable
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-_in_flight = {"liveness": threading.Lock(), "readiness": threading.Lock()}
+PROBES_IN_FLIGHT = 4
+_in_flight = {
+    "liveness": threading.BoundedSemaphore(PROBES_IN_FLIGHT),
+    "readiness": threading.BoundedSemaphore(PROBES_IN_FLIGHT),
+}
 
 
 def run_with_deadline(kind: str, check: Callable[[], None], deadline: float) -> str:
@@ -30,6 +35,7 @@ def run_with_deadline(kind: str, check: Callable[[], None], deadline: float) -> 
     if not lock.acquire(blocking=False):
         return "busy"
     outcome: list[str] = []
+    done = threading.Event()
 
     def target() -> None:
         try:
@@ -40,14 +46,11 @@ def run_with_deadline(kind: str, check: Callable[[], None], deadline: float) -> 
         finally:
             connections.close_all()
             lock.release()
+            done.set()
 
     threading.Thread(target=target, daemon=True, name=f"probe-{kind}").start()
-    # The helper releases the lock itself, even after the caller gave up.
-    waiter = threading.Event()
-    for _ in range(int(deadline / 0.02)):
-        if outcome:
-            break
-        waiter.wait(0.02)
+    # The helper releases its slot itself, even after the caller gave up.
+    done.wait(deadline)
     return outcome[0] if outcome else "timeout"
 
 

@@ -52,6 +52,22 @@ def pytest_make_parametrize_id(config, val, argname):
     return f"{argname}-uuid"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each test runs inside one transaction that stays open for the whole test:
+    on a busy machine it can idle longer than production's 5 s cut-off, so tests
+    allow a minute (tests/ops/test_database_timeouts.py checks the setting)."""
+    from django.conf import settings
+
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    if "options" in options:
+        options["options"] = options["options"].replace(
+            f"idle_in_transaction_session_timeout="
+            f"{settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+            "idle_in_transaction_session_timeout=60000",
+        )
+
+
 @pytest.fixture(autouse=True)
 def _no_https_redirect(settings):
     # DEBUG is off in tests, so SECURE_SSL_REDIRECT would send every plain-http

@@ -10,8 +10,10 @@ import logging
 import time
 from typing import Any
 
-# At DEBUG, one line per commit that appended entries: how long the journal head
-# stayed locked (append + commit), as `journal_lock_ms` (docs/operations.md).
+# At DEBUG, one line per PostgreSQL commit that appended entries: how long the
+# journal head had been locked when the append statement ended, measured by the
+# server (`journal_lock_ms`; COMMIT follows in the same round trip), and the
+# client's round trip (docs/operations.md).
 lock_logger = logging.getLogger("relais.journal.lock")
 
 
@@ -21,29 +23,43 @@ class JournalQueueMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.journal_pending: list = []
-        # perf_counter() when this transaction locked the journal head.
-        self.journal_locked_at: float | None = None
 
     def commit(self) -> None:
-        if self.journal_pending:
-            from audit.journal import flush_pending
+        if not self.journal_pending:
+            super().commit()
+            return
+        from audit import journal
 
-            try:
-                flush_pending(self)
-            except Exception:
-                self.journal_pending = []
-                raise
-        super().commit()
-        locked_at, self.journal_locked_at = self.journal_locked_at, None
-        if locked_at is not None and lock_logger.isEnabledFor(logging.DEBUG):
-            held_ms = round(1000 * (time.perf_counter() - locked_at), 3)
+        entries = journal.take_pending(self)
+        if self.vendor != "postgresql":
+            journal.append_entries(entries)
+            super().commit()
+            return
+        # One round trip: the append statement (which takes the head lock) and
+        # COMMIT (which releases it) leave together, so the lock is held for the
+        # server's work only, never across the client's scheduling.
+        sql, params = journal.append_statement(self, entries)
+        started = time.perf_counter()
+        with self.wrap_database_errors, self.connection.pipeline():
+            cursor = self.connection.cursor()
+            cursor.execute(sql, params)
+            super().commit()
+        rows = cursor.fetchall()
+        held_ms = journal.apply_appended(entries, rows, self.alias)
+        if lock_logger.isEnabledFor(logging.DEBUG):
             lock_logger.debug(
-                "journal head held %s ms", held_ms, extra={"journal_lock_ms": held_ms}
+                "journal head held %.3f ms",
+                held_ms,
+                extra={
+                    "journal_lock_ms": round(held_ms, 3),
+                    "journal_append_roundtrip_ms": round(
+                        1000 * (time.perf_counter() - started), 3
+                    ),
+                },
             )
 
     def rollback(self) -> None:
         self.journal_pending = []
-        self.journal_locked_at = None
         super().rollback()
 
     def savepoint_commit(self, sid: str) -> None:

@@ -9,6 +9,7 @@ from django.db import connection, connections, transaction
 
 import audit
 from audit.context import REQUEST_ID
+from audit.journal import compute_hash
 from audit.models import JournalEntry
 from audit.verify import verify_journal
 
@@ -16,11 +17,16 @@ from audit.verify import verify_journal
 @pytest.mark.django_db(transaction=True)
 def test_entry_is_appended_when_the_transaction_commits():
     with transaction.atomic():
-        entry = audit.record(audit.Action.LOGIN_FAILED, actor=None)
+        entry = audit.record(
+            audit.Action.LOGIN_FAILED, actor=None, details={"motif": "Élodie ✓"}
+        )
         assert entry.seq is None
         assert not JournalEntry.objects.exists()
     assert entry.seq == 1
-    assert JournalEntry.objects.get().entry_hash == entry.entry_hash
+    stored = JournalEntry.objects.get()
+    assert stored.entry_hash == entry.entry_hash
+    assert compute_hash(stored.prev_hash, stored) == stored.entry_hash
+    assert verify_journal().ok
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,6 +5,7 @@ OIDC flows as load (bench/oidc_flow.py), and the cluster's pg_ctl."""
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -104,12 +105,12 @@ class Instance:
                 pids.append(int(stat.parent.name))
         return pids
 
-    def journal_lock_ms(self) -> list[float]:
+    def journal_lock_ms(self, key: str = "journal_lock_ms") -> list[float]:
         values = []
         for line in self.log_path.read_text(errors="replace").splitlines():
-            if '"journal_lock_ms"' in line:
+            if f'"{key}"' in line:
                 try:
-                    values.append(json.loads(line)["journal_lock_ms"])
+                    values.append(json.loads(line)[key])
                 except (ValueError, KeyError):
                     continue
         return values
@@ -371,6 +372,24 @@ class Cluster:
             command, check=True, capture_output=True, timeout=120
         )
 
+    def stop(self) -> list[str]:
+        """Stop the server; return its options, for `start`."""
+        opts = shlex.split(Path(self.datadir, "postmaster.opts").read_text())
+        options = []
+        skip = False
+        for token in opts[1:]:
+            if skip:
+                skip = False
+            elif token == "-D":
+                skip = True
+            else:
+                options.append(token)
+        self.pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+        return options
+
+    def start(self, options: list[str]) -> None:
+        self.pg_ctl("start", "-w", "-t", "60", "-o", shlex.join(options))
+
     def pids(self) -> list[int]:
         """The postmaster and its children (every backend)."""
         postmaster = int(
@@ -424,3 +443,56 @@ def start_lock_holder(env: dict[str, str]) -> subprocess.Popen:
         process.kill()
         raise RuntimeError("the lock holder did not lock the journal head")
     return process
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
+
+
+def _inode_of_local_port(port: int) -> str | None:
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                return fields[9]
+    return None
+
+
+def worker_in_transaction(
+    instance: Instance, database_url: str, seconds: float
+) -> int | None:
+    """A worker of `instance` caught inside an open transaction (its PostgreSQL
+    session has `xact_start` set), found through the session's client port."""
+    name = urlsplit(database_url).path.lstrip("/")
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(database_url, autocommit=True) as db:
+        while time.monotonic() < deadline:
+            ports = db.execute(
+                "SELECT client_port FROM pg_stat_activity WHERE datname = %s"
+                " AND xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+                " AND client_port IS NOT NULL",
+                [name],
+            ).fetchall()
+            workers = {pid: _socket_inodes(pid) for pid in instance.worker_pids()}
+            for (port,) in ports:
+                inode = _inode_of_local_port(port)
+                for pid, inodes in workers.items():
+                    if inode and inode in inodes:
+                        return pid
+            time.sleep(0.002)
+    return None

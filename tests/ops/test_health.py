@@ -52,6 +52,8 @@ def test_readyz_answers_503_within_2_s_while_a_frozen_holder_locks_the_head(clie
     def frozen_holder():
         try:
             with transaction.atomic():
+                with connection.cursor() as cursor:  # frozen, not cut off yet
+                    cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
                 JournalHead.objects.select_for_update().get(pk=1)
                 holding.set()
                 release.wait(10)

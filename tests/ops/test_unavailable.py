@@ -49,3 +49,19 @@ def test_other_errors_stay_500(tolerant_client, db):
     with connection.execute_wrapper(_bug):
         response = tolerant_client.get("/oidc/jwks")
     assert response.status_code == 500
+
+
+def test_a_session_ended_for_idling_in_a_transaction_is_an_outage():
+    import psycopg
+    from django.db import InternalError
+
+    from ops.errors import is_database_unavailable
+
+    try:
+        try:
+            raise psycopg.errors.IdleInTransactionSessionTimeout("terminating")
+        except psycopg.Error as cause:
+            raise InternalError("terminating") from cause
+    except InternalError as exc:
+        assert is_database_unavailable(exc)
+    assert not is_database_unavailable(InternalError("a bug"))
