@@ -10,6 +10,11 @@ Outcomes: LOGIN (sent to the aidant login), OTP (sent to the second factor),
 ADMIN_LOGIN, USAGER_LOGIN (sent to the usager space's login), DENIED (403/404),
 OK (2xx, or a redirect elsewhere), BAD (400/401/405: a protocol endpoint
 answering a request without its parameters).
+
+Private links (the habilitation request's, e-mailed invitation, enrolment and
+password-reset links) are real ones built in `world`: whoever holds the link
+passes, as designed; `test_private_links_need_their_token` checks that a forged
+token, or the clean URL without opening the link, gets nobody past the guard.
 """
 
 import re
@@ -565,3 +570,41 @@ def test_authorization_matrix(name, world):
         if not _matches(name, persona, got):
             wrong[persona] = f"expected {TABLE[name][2][persona]}, got {got}"
     assert not wrong, str(wrong)
+
+
+# Rows reached through a private link: with a forged token, or without opening
+# the e-mailed link first, nobody (staff included) gets past the guard.
+FORGED = {
+    **{
+        name: {**kwargs, "token": "forged_token"}
+        for name, (_, kwargs, _) in TABLE.items()
+        if kwargs.get("token") == "draft_request_token"
+    },
+    "aidants:password-reset-confirm": {
+        "uidb64": "reset_uidb64",
+        "token": "forged_token",
+    },
+}
+
+
+@pytest.mark.parametrize("name", [*FORGED, *OPENED_BY])
+def test_private_links_need_their_token(name, world):
+    method = TABLE[name][0]
+    _, _, objects = world
+    objects = {**objects, "forged_token": "0" * 64}
+    kwargs = FORGED.get(name, {})
+    url = reverse(name, kwargs={k: objects[v] for k, v in kwargs.items()})
+    handler = ClientHandler(enforce_csrf_checks=False)
+    got = {}
+    for persona in PERSONAS:
+        client = client_for(persona, world, handler)
+        if name == "aidants:password-reset-confirm":
+            # A valid link leads to the new-password form; a forged one to
+            # Django's "this link is invalid" page (200, no form).
+            response = client.get(url, follow=True)
+            got[persona] = (
+                "form" if "password1" in response.content.decode() else DENIED
+            )
+        else:
+            got[persona] = outcome(getattr(client, method)(url))
+    assert set(got.values()) == {DENIED}, got
