@@ -10,23 +10,39 @@ Outcomes: LOGIN (sent to the aidant login), OTP (sent to the second factor),
 ADMIN_LOGIN, USAGER_LOGIN (sent to the usager space's login), DENIED (403/404),
 OK (2xx, or a redirect elsewhere), BAD (400/401/405: a protocol endpoint
 answering a request without its parameters).
+
+Private links (the habilitation request's, e-mailed invitation, enrolment and
+password-reset links) are real ones built in `world`: whoever holds the link
+passes, as designed; `test_private_links_need_their_token` checks that a forged
+token, or the clean URL without opening the link, gets nobody past the guard.
 """
 
+import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
 from django.test import Client
+from django.test.client import ClientHandler
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from aidants.models import CarteTOTP, HabilitationStatus
+from aidants.services.enrolment import issue_enrolment_link
 from aidants.services.invitations import invite_aidant
 from mandats.services import create_mandat, revoke_mandat
 from mandats.usager_session import SESSION_KEY as USAGER_SESSION_KEY
+from onboarding.access import request_link_token
+from onboarding.models import RequestStatus
 from tests.conftest import _member
 from tests.factories import (
     AidantFactory,
+    HabilitationRequestFactory,
     MandatFactory,
     StructureFactory,
     totp_device_for,
@@ -101,9 +117,18 @@ def _answered(base: dict) -> dict:
     return {p: ANSWERED if v == OK else v for p, v in base.items()}
 
 
+# No account signed in (with a password): the passkey ceremonies answer 403.
+_NO_ACCOUNT = dict.fromkeys(["anonymous", "inactive", "usager_x", "usager_y"], DENIED)
+# The staff space (onboarding): verified staff only.
+STAFF_PAGE = row(DENIED, **_NOT_AIDANT, staff=OK)
+REQUEST_LINK = {"request_uuid": "draft_request", "token": "draft_request_token"}
+SUBMITTED = {"request_uuid": "submitted_request"}
+
+
 # url name → (method, kwargs object names, expected outcome per persona)
 TABLE = {
     "healthz": ("get", {}, PUBLIC),
+    "readyz": ("get", {}, PUBLIC),
     "admin:*": (
         "get",
         {},
@@ -160,7 +185,62 @@ TABLE = {
         {"card_uuid": "card_a"},
         REFERENT_A_OBJECT,
     ),
-    "aidants:invitation-accept": ("get", {"token": "invitation_token"}, PUBLIC),
+    "aidants:referent-habilitation-reactivate": (
+        "get",
+        {"habilitation_uuid": "habilitation_a"},
+        REFERENT_A_OBJECT,
+    ),
+    "aidants:referent-habilitation-end-date": (
+        "get",
+        {"habilitation_uuid": "habilitation_a"},
+        REFERENT_A_OBJECT,
+    ),
+    "aidants:referent-card-pick": (
+        "get",
+        {"habilitation_uuid": "habilitation_a"},
+        REFERENT_A_OBJECT,
+    ),
+    "aidants:referent-enrolment-link": (
+        "get",
+        {"habilitation_uuid": "habilitation_a"},
+        REFERENT_A_OBJECT,
+    ),
+    "aidants:referent-app-lost": (
+        "get",
+        {"habilitation_uuid": "habilitation_a"},
+        REFERENT_A_OBJECT,
+    ),
+    # POST without data: the structure's policy set to "not required".
+    "aidants:referent-passkey-policy": ("post", {}, _answered(REFERENT_PAGE)),
+    # Password reset: the form is public; a real reset link (aidant A's) is
+    # swapped for the set-password page, whoever opens it.
+    "aidants:password-reset": ("get", {}, PUBLIC),
+    "aidants:password-reset-confirm": (
+        "get",
+        {"uidb64": "reset_uidb64", "token": "reset_token"},
+        PUBLIC,
+    ),
+    # Step-up re-proves the second factor of a verified session.
+    "aidants:step-up": (
+        "get",
+        {},
+        row(
+            OK,
+            anonymous=OTP,
+            password_only=OTP,
+            inactive=OTP,
+            usager_x=OTP,
+            usager_y=OTP,
+        ),
+    ),
+    "aidants:passkeys": ("get", {}, ANY_VERIFIED),
+    # E-mailed links: the token URL swaps the token for a session value (a real
+    # link, opened by anybody: the link is the credential); the clean URL
+    # answers only in a browser that opened a link (OPENED_BY), else 404.
+    "aidants:invitation-open": ("get", {"token": "invitation_token"}, PUBLIC),
+    "aidants:invitation": ("get", {}, PUBLIC),
+    "aidants:enrolment-open": ("get", {"token": "enrolment_token"}, PUBLIC),
+    "aidants:enrolment": ("get", {}, PUBLIC),
     "aidants:journal": ("get", {}, REFERENT_PAGE),
     "aidants:journal-export": ("get", {}, REFERENT_PAGE),
     # One's own journal needs an active habilitation.
@@ -196,6 +276,7 @@ TABLE = {
     ),
     # mandats: public verification and the usager space
     "mandats:verify": ("get", {"public_id": "public_id_a"}, PUBLIC),
+    "mandats:verify-jwks": ("get", {}, PUBLIC),
     "mandats:usager-space": ("get", {}, PUBLIC),
     "mandats:usager-login": ("post", {}, PUBLIC),
     # Without FranceConnect's parameters: a French error page, for everyone.
@@ -222,6 +303,7 @@ TABLE = {
     ),
     # oidc
     "oidc:discovery": ("get", {}, PUBLIC),
+    "oidc:status": ("get", {}, PUBLIC),
     "oidc:jwks": ("get", {}, PUBLIC),
     "oidc:authorize": ("get", {}, PROTOCOL),
     "oidc:token": ("post", {}, PROTOCOL),
@@ -236,6 +318,62 @@ TABLE = {
     "demo_rp:login": ("post", {}, row(frozenset({OK, BAD, "status 502"}))),
     "demo_rp:callback": ("get", {}, PROTOCOL),
     "demo_rp:logout": ("post", {}, PUBLIC),
+    # Without a logout token.
+    "demo_rp:backchannel-logout": ("post", {}, PROTOCOL),
+    # django-otp-webauthn's JSON endpoints (aidants/passkey_urls.py), posted
+    # without a ceremony. Registration needs a second factor proved moments ago
+    # (none here): refused to all. A passkey is a second factor, never a
+    # passwordless login: authentication needs a password-authenticated account.
+    "otp_webauthn:credential-registration-begin": ("post", {}, row(DENIED)),
+    "otp_webauthn:credential-registration-complete": ("post", {}, row(DENIED)),
+    "otp_webauthn:credential-authentication-begin": (
+        "post",
+        {},
+        row(OK, **_NO_ACCOUNT),
+    ),
+    "otp_webauthn:credential-authentication-complete": (
+        "post",
+        {},
+        row(BAD, **_NO_ACCOUNT),
+    ),
+    "otp_webauthn:js-i18n-catalog": ("get", {}, PUBLIC),
+    # onboarding: the public habilitation request, behind its private link
+    # (uuid + HMAC token: the link is the credential, whoever holds it).
+    "onboarding:terms": ("get", {}, PUBLIC),
+    "onboarding:request-new": ("get", {}, PUBLIC),
+    "onboarding:request-detail": ("get", REQUEST_LINK, PUBLIC),
+    "onboarding:request-edit": ("get", REQUEST_LINK, PUBLIC),
+    "onboarding:request-person-add": ("get", REQUEST_LINK, PUBLIC),
+    "onboarding:request-person-remove": (
+        "get",
+        {**REQUEST_LINK, "person_uuid": "requested_person"},
+        PUBLIC,
+    ),
+    "onboarding:request-submit": ("get", REQUEST_LINK, PUBLIC),
+    # Without a body: "write your message", back to the request.
+    "onboarding:request-message": ("post", REQUEST_LINK, PUBLIC),
+    # onboarding: the staff space
+    "onboarding:staff-home": ("get", {}, STAFF_PAGE),
+    "onboarding:staff-requests": ("get", {}, STAFF_PAGE),
+    "onboarding:staff-request": ("get", SUBMITTED, STAFF_PAGE),
+    "onboarding:staff-request-changes": ("get", SUBMITTED, STAFF_PAGE),
+    "onboarding:staff-request-refuse": ("get", SUBMITTED, STAFF_PAGE),
+    "onboarding:staff-request-accept": ("get", SUBMITTED, STAFF_PAGE),
+    "onboarding:staff-habilitations": ("get", {}, STAFF_PAGE),
+    "onboarding:staff-habilitation-activate": (
+        "get",
+        {"habilitation_uuid": "habilitation_a"},
+        STAFF_PAGE,
+    ),
+    "onboarding:staff-end-dates": ("get", {}, STAFF_PAGE),
+    "onboarding:staff-cards": ("get", {}, STAFF_PAGE),
+    "onboarding:staff-cards-import": ("get", {}, STAFF_PAGE),
+    "onboarding:staff-cards-assign": ("get", {}, STAFF_PAGE),
+}
+# The clean URL of an e-mailed link is reached after opening the link itself.
+OPENED_BY = {
+    "aidants:invitation": ("aidants:invitation-open", "invitation_token"),
+    "aidants:enrolment": ("aidants:enrolment-open", "enrolment_token"),
 }
 
 
@@ -308,15 +446,34 @@ def world(db, settings, franceconnect, monkeypatch):
     )
     revoke_mandat(mandat=revoked, by_type="aidant", by_id="a")
     mandat_b = MandatFactory(structure=b, created_by=people["aidant_b"])
-    _, token = invite_aidant(
+    invitation, token = invite_aidant(
         structure=a,
         by=people["referent_a"],
         email="nouvelle@relais.test",
         first_name="Nina",
         last_name="Nouvelle",
     )
+    # A real enrolment link for A's aidant, as e-mailed.
+    mail.outbox.clear()
+    issue_enrolment_link(
+        aidant=people["aidant_a"], by=people["referent_a"], structure=a
+    )
+    (enrolment_token,) = re.findall(r"/activation/([^/\s]+)/", mail.outbox[-1].body)
+    draft = HabilitationRequestFactory()
+    submitted = HabilitationRequestFactory(
+        status=RequestStatus.SUBMITTED, submitted_at=timezone.now()
+    )
+    invited = invitation.aidant
     objects = {
         "habilitation_a": people["aidant_a"].habilitations.get().uuid,
+        "enrolment_token": enrolment_token,
+        # The invited account never logs in here: its reset token stays valid.
+        "reset_uidb64": urlsafe_base64_encode(force_bytes(invited.pk)),
+        "reset_token": default_token_generator.make_token(invited),
+        "draft_request": draft.uuid,
+        "draft_request_token": request_link_token(draft),
+        "requested_person": draft.people.get().uuid,
+        "submitted_request": submitted.uuid,
         "card_a": CarteTOTP.objects.create(
             serial="CARTE-A", structure=a, aidant=people["aidant_a"]
         ).uuid,
@@ -331,9 +488,13 @@ def world(db, settings, franceconnect, monkeypatch):
     return people, usagers, objects
 
 
-def client_for(persona: str, world) -> Client:
+def client_for(persona: str, world, handler: ClientHandler | None = None) -> Client:
     people, usagers, _ = world
     client = Client()
+    if handler is not None:
+        # One handler per test: loading the middleware (WhiteNoise scans every
+        # static file) once rather than once per persona.
+        client.handler = handler
     if persona in usagers:
         session = client.session
         now = int(time.time())
@@ -361,13 +522,14 @@ def client_for(persona: str, world) -> Client:
 def outcome(response) -> str:
     status = response.status_code
     if status in (301, 302, 303):
-        location = response["Location"]
-        for prefix, label in (
+        # The path alone: "/connexion/mot-de-passe/..." is not the login page.
+        location = urlsplit(response["Location"]).path
+        for page, label in (
             (reverse("aidants:otp"), OTP),
             (reverse("aidants:login"), LOGIN),
             (reverse("admin:login"), ADMIN_LOGIN),
         ):
-            if location.startswith(prefix):
+            if location == page:
                 return label
         if location == reverse("mandats:usager-space"):
             return USAGER_LOGIN
@@ -381,12 +543,16 @@ def outcome(response) -> str:
     return f"status {status}"
 
 
-def _observe(name: str, persona: str, world) -> str:
+def _observe(name: str, persona: str, world, handler=None) -> str:
     method, kwargs, _ = TABLE[name]
     _, _, objects = world
     url_name = "admin:index" if name == "admin:*" else name
     url = reverse(url_name, kwargs={k: objects[v] for k, v in kwargs.items()})
-    return outcome(getattr(client_for(persona, world), method)(url))
+    client = client_for(persona, world, handler)
+    if name in OPENED_BY:
+        link_name, token = OPENED_BY[name]
+        client.get(reverse(link_name, kwargs={"token": objects[token]}))
+    return outcome(getattr(client, method)(url))
 
 
 def _matches(name: str, persona: str, got: str) -> bool:
@@ -398,8 +564,47 @@ def _matches(name: str, persona: str, got: str) -> bool:
 def test_authorization_matrix(name, world):
     """One URL, every persona (one world per URL: the suite stays fast)."""
     wrong = {}
+    handler = ClientHandler(enforce_csrf_checks=False)
     for persona in PERSONAS:
-        got = _observe(name, persona, world)
+        got = _observe(name, persona, world, handler)
         if not _matches(name, persona, got):
             wrong[persona] = f"expected {TABLE[name][2][persona]}, got {got}"
     assert not wrong, str(wrong)
+
+
+# Rows reached through a private link: with a forged token, or without opening
+# the e-mailed link first, nobody (staff included) gets past the guard.
+FORGED = {
+    **{
+        name: {**kwargs, "token": "forged_token"}
+        for name, (_, kwargs, _) in TABLE.items()
+        if kwargs.get("token") == "draft_request_token"
+    },
+    "aidants:password-reset-confirm": {
+        "uidb64": "reset_uidb64",
+        "token": "forged_token",
+    },
+}
+
+
+@pytest.mark.parametrize("name", [*FORGED, *OPENED_BY])
+def test_private_links_need_their_token(name, world):
+    method = TABLE[name][0]
+    _, _, objects = world
+    objects = {**objects, "forged_token": "0" * 64}
+    kwargs = FORGED.get(name, {})
+    url = reverse(name, kwargs={k: objects[v] for k, v in kwargs.items()})
+    handler = ClientHandler(enforce_csrf_checks=False)
+    got = {}
+    for persona in PERSONAS:
+        client = client_for(persona, world, handler)
+        if name == "aidants:password-reset-confirm":
+            # A valid link leads to the new-password form; a forged one to
+            # Django's "this link is invalid" page (200, no form).
+            response = client.get(url, follow=True)
+            got[persona] = (
+                "form" if "password1" in response.content.decode() else DENIED
+            )
+        else:
+            got[persona] = outcome(getattr(client, method)(url))
+    assert set(got.values()) == {DENIED}, got
