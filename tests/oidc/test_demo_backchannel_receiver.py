@@ -14,13 +14,12 @@ from mandats.models import RevokedBy
 from mandats.services import revoke_mandat
 from oidc import backchannel, keys, services
 from oidc.models import Client, LogoutDelivery, ServiceSession
-from tests.oidc.test_live_flow import live  # noqa: F401 - the live-server fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def demo(live, settings, tmp_path, aidant, usager_with_mandat):  # noqa: F811
+def demo(live, settings, tmp_path, aidant, usager_with_mandat):
     settings.DEMO_SERVICE_STATE_DIR = tmp_path
     keys.ensure_keys()
     client = Client(
