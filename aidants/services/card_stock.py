@@ -139,7 +139,7 @@ def assign_cards(*, serials: list[str], structure: Structure, by: Aidant) -> int
     with transaction.atomic():
         cards = (
             stock_cards()
-            .select_for_update()
+            .select_for_update(of=("self",))
             .filter(structure__isnull=True, serial__in=serials)
         )
         found = set(cards.values_list("serial", flat=True))

@@ -143,7 +143,8 @@ def complete_enrolment(
     or AidantsError (a step is missing)."""
     with transaction.atomic():
         link = (
-            EnrolmentLink.objects.select_for_update()
+            # of=self: PostgreSQL cannot lock the nullable side of an outer join.
+            EnrolmentLink.objects.select_for_update(of=("self",))
             .select_related("aidant", "device")
             .get(pk=link.pk)
         )
@@ -173,7 +174,7 @@ def remove_lost_apps(*, aidant: Aidant, by: Aidant, structure: Structure | None)
     if not access.can_issue_enrolment_link(by, aidant, structure):
         raise NotAllowed(_("Vous ne pouvez pas modifier les accès de cette personne."))
     with transaction.atomic():
-        apps = TOTPDevice.objects.select_for_update().filter(
+        apps = TOTPDevice.objects.select_for_update(of=("self",)).filter(
             user=aidant, carte__isnull=True
         )
         count = len(apps)
