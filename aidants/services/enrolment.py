@@ -143,7 +143,8 @@ def complete_enrolment(
     or AidantsError (a step is missing)."""
     with transaction.atomic():
         link = (
-            EnrolmentLink.objects.select_for_update()
+            # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+            EnrolmentLink.objects.select_for_update(of=("self",))
             .select_related("aidant", "device")
             .get(pk=link.pk)
         )

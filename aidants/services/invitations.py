@@ -285,7 +285,8 @@ def accept_invitation(
     with transaction.atomic():
         # Lock the invitation: two tabs finishing at once must not both succeed.
         inv = (
-            Invitation.objects.select_for_update()
+            # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("aidant", "structure", "invited_by")
             .get(pk=invitation.pk)
         )
