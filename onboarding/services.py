@@ -327,8 +327,9 @@ def _habilitate(
 
 def accept_request(*, request: HabilitationRequest, by: Aidant) -> Structure:
     """Staff accept: in one transaction, the structure, the référents' and
-    aidants' accounts (new ones only), their habilitations (aidants: active;
-    a référent who is not also an aidant: référent only) and one invitation each.
+    aidants' accounts (new ones only), their habilitations, active (staff's
+    acceptance is their validation: a référent holds référent powers only
+    inside an active habilitation, see aidants.access) and one invitation each.
 
     Journals STRUCTURE_CREATED, the habilitations, AIDANT_INVITED and
     HABILITATION_REQUEST_ACCEPTED; e-mails after the commit. Raises
@@ -353,7 +354,6 @@ def accept_request(*, request: HabilitationRequest, by: Aidant) -> Structure:
             details={"request": str(request.uuid), "siret": structure.siret},
         )
         people = list(request.people.all())
-        aidant_emails = {p.email for p in people if p.role == PersonRole.AIDANT}
         done: set[str] = set()
         # Référents first: a person named twice gets one membership, both roles.
         for person in sorted(people, key=lambda p: p.role != PersonRole.REFERENT):
@@ -366,7 +366,7 @@ def accept_request(*, request: HabilitationRequest, by: Aidant) -> Structure:
                 structure=structure,
                 by=by,
                 referent=person.role == PersonRole.REFERENT,
-                active=person.email in aidant_emails,
+                active=True,
             )
             _invite(aidant=account, structure=structure, by=by)
         request.status = RequestStatus.ACCEPTED

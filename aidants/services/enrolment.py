@@ -174,6 +174,8 @@ def remove_lost_apps(*, aidant: Aidant, by: Aidant, structure: Structure | None)
     if not access.can_issue_enrolment_link(by, aidant, structure):
         raise NotAllowed(_("Vous ne pouvez pas modifier les accès de cette personne."))
     with transaction.atomic():
+        # of=self: the reverse card relation is a LEFT JOIN, and PostgreSQL
+        # refuses FOR UPDATE on the nullable side of an outer join.
         apps = TOTPDevice.objects.select_for_update(of=("self",)).filter(
             user=aidant, carte__isnull=True
         )

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from aidants.access import can_log_in
 from aidants.exceptions import AidantsError, NotAllowed
 from aidants.forms.referent import ConfirmForm, InvitationPasswordForm, OtpCodeForm
 from aidants.services import invitations as svc
@@ -75,7 +76,9 @@ def _totp_step(request, invitation, state: dict, context: dict):
                 _forget(request, invitation)
                 messages.success(
                     request,
-                    _(
+                    _("Votre compte est prêt. Vous pouvez vous connecter.")
+                    if can_log_in(invitation.aidant)
+                    else _(
                         "Votre compte est prêt. Votre habilitation doit encore être "
                         "activée par l'équipe Relais : vous pourrez vous connecter "
                         "dès qu'elle le sera."

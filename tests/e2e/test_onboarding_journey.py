@@ -99,7 +99,9 @@ def test_structure_joins_and_its_referent_invites_an_aidant(
     smtp.wait_for(MANAGER, "acceptée")
 
     # The référent activates the account from the invitation and logs in.
+    # Staff's acceptance validated the référent's habilitation: no second wait.
     secret = activate(ui, smtp.link(REFERENT, "Invitation", ui.base_url), "referent")
+    assert "Vous pouvez vous connecter" in ui.text()
     ui.fill("Adresse électronique", REFERENT)
     ui.fill("Mot de passe", NEW_PASSWORD)
     ui.submit("Se connecter", "referent-otp")

@@ -36,6 +36,17 @@ def test_referent_and_aidant_pages_pass_the_audit(ui, referent, aidant, franceco
     }
     for name, path in pages.items():
         ui.goto(path, name)
+    # The référent's and the account's newer pages (issues 13-15): each one
+    # answers, and passes the same audit.
+    for name, path in {
+        "passkeys": "/compte/cles-d-acces/",
+        "referent-end-date": f"/referent/aidants/{hab.uuid}/date-de-fin/",
+        "referent-co-referent": f"/referent/aidants/{hab.uuid}/co-referent/",
+        "referent-card-from-stock": f"/referent/aidants/{hab.uuid}/carte-du-stock/",
+        "referent-app-lost": f"/referent/aidants/{hab.uuid}/application-perdue/",
+        "terms": "/conditions-d-utilisation/",
+    }.items():
+        assert ui.goto(path, name).status == 200, path
 
     # Forms sent empty: every error is tied to its field.
     ui.goto(f"/referent/aidants/{hab.uuid}/carte/")

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from aidants.access import can_log_in, is_referent
 from aidants.models import Aidant, Habilitation, HabilitationStatus, Invitation
 from onboarding import access, services
 from onboarding.exceptions import OnboardingError
@@ -173,11 +174,16 @@ def test_accept_creates_structure_accounts_habilitations_and_invitations(
     )
 
 
-def test_referent_only_is_not_habilitated_to_act(staff):
+def test_accepted_referent_may_log_in_and_manage_the_structure(staff):
+    # Référent powers exist only inside an active habilitation (issue 9): the
+    # staff's acceptance is the référent's validation, or nobody could log in
+    # to invite the structure's aidants.
     request = submitted()
     structure = services.accept_request(request=request, by=staff)
     hab = Habilitation.objects.get(structure=structure)
-    assert hab.is_referent and hab.status == HabilitationStatus.REQUESTED
+    assert hab.is_referent and hab.status == HabilitationStatus.ACTIVE
+    assert can_log_in(hab.aidant)
+    assert is_referent(hab.aidant, structure)
 
 
 def test_accept_is_all_or_nothing_when_the_siret_exists(staff):
