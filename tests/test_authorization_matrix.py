@@ -128,7 +128,10 @@ SUBMITTED = {"request_uuid": "submitted_request"}
 # url name → (method, kwargs object names, expected outcome per persona)
 TABLE = {
     "healthz": ("get", {}, PUBLIC),
-    "readyz": ("get", {}, PUBLIC),
+    # Public; on PostgreSQL its probe (another connection) waits for the journal
+    # head that the test's own open transaction holds, and says 503: the same
+    # for every persona either way.
+    "readyz": ("get", {}, row(frozenset({OK, "status 503"}))),
     "admin:*": (
         "get",
         {},
