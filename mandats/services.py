@@ -18,6 +18,7 @@ from aidants.emails import send_email_on_commit
 from aidants.models import Aidant, Structure
 from mandats import access
 from mandats.access import Decision
+from mandats.attestation import verification_url
 from mandats.exceptions import AlreadyRevoked, InvalidMandat, NotAllowed
 from mandats.models import Autorisation, Duration, Mandat, RevokedBy, Usager
 from mandats.signing import identity_snapshot, sign_mandat
@@ -340,7 +341,6 @@ def _mail_usager_mandat_created(mandat: Mandat, codes: list[str]) -> None:
     """Tell the usager, at their FranceConnect e-mail, after the commit."""
     if not mandat.usager.email:
         return
-    from mandats.attestation import verification_url
 
     path = reverse("mandats:usager-attestation", kwargs={"uuid": mandat.uuid})
     send_email_on_commit(

@@ -23,11 +23,11 @@ from joserfc.jwk import KeySet
 
 from audit.keys import InvalidSignature
 from oidc import keys, services
+from oidc.claims import issuer
 from oidc.grants import (
     RelaisAuthorizationCodeGrant,
     RelaisOpenIDCode,
     S256CodeChallenge,
-    issuer,
 )
 from oidc.models import Client, Token, new_secret, sha256_hex
 

@@ -29,8 +29,9 @@ from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
 from mandats.models import Autorisation, Usager
 from oidc import access, claims, keys, services
+from oidc.claims import issuer
 from oidc.discovery import discovery_document
-from oidc.grants import issuer, requested_claims
+from oidc.grants import requested_claims
 from oidc.server import get_server
 
 # OAuth parameters carried from one step of the aidant's pick to the next.

@@ -23,6 +23,7 @@ from aidants.models import (
     Invitation,
     Structure,
 )
+from aidants.services.habilitations import activate_habilitation
 from aidants.services.invitations import hash_token, invitation_url
 from onboarding import access
 from onboarding.exceptions import OnboardingError
@@ -389,7 +390,6 @@ def validate_habilitation(
     """Staff activate a requested habilitation or reactivate a suspended one
     (aidants.services.habilitations.activate_habilitation journals it), and the
     aidant is told by e-mail that the account is active."""
-    from aidants.services.habilitations import activate_habilitation
 
     with transaction.atomic():
         hab = activate_habilitation(

@@ -1,5 +1,6 @@
 """OTP devices: TOTP apps, physical cards and backup codes (stored hashed)."""
 
+import base64
 import secrets
 
 from django.conf import settings
@@ -95,6 +96,7 @@ def provisioning_uri(device: TOTPDevice) -> str:
 
 def provisioning_qr_data_uri(device: TOTPDevice) -> str:
     """The enrolment QR code as an SVG data URI (inline, CSP-friendly)."""
+    # segno only draws the enrolment QR code: loaded on that page alone.
     import segno
 
     return segno.make(provisioning_uri(device), error="m").svg_data_uri(scale=5)
@@ -102,7 +104,6 @@ def provisioning_qr_data_uri(device: TOTPDevice) -> str:
 
 def secret_base32(device: TOTPDevice) -> str:
     """The seed in base32, grouped by 4, for manual entry on the enrolment page."""
-    import base64
 
     raw = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))

@@ -26,6 +26,8 @@ class JournalQueueMixin:
 
     def commit(self) -> None:
         if self.journal_pending:
+            # The database backend loads before the app registry, and
+            # audit.journal needs the models.
             from audit.journal import flush_pending
 
             try:
@@ -53,6 +55,8 @@ class JournalQueueMixin:
         if self.journal_pending and all(
             getattr(block, "_from_testcase", False) for block in self.atomic_blocks
         ):
+            # The database backend loads before the app registry, and
+            # audit.journal needs the models.
             from audit.journal import flush_pending
 
             flush_pending(self)
