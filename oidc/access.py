@@ -2,7 +2,6 @@
 (through mandats.services.check_use); here we only find out whether the aidant's
 session is still verified and whether an access token still stands."""
 
-import hmac
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -10,10 +9,7 @@ from django.conf import settings
 
 from aidants import session as aidant_session
 from mandats.services import check_use
-from oidc.models import AuthorizationCode, Token, sha256_hex
-
-# Bearer values we ever issue are 43 characters; anything much longer is noise.
-MAX_TOKEN_LENGTH = 256
+from oidc.models import AuthorizationCode, Token
 
 
 def aidant_session_is_verified(aidant_pk: int, session_key: str) -> bool:
@@ -62,21 +58,14 @@ def check_access_token(raw: str | None) -> TokenCheck:
     """Find a live bearer token and re-check the mandate decision behind it
     (revoked mandate or autorisation, suspended habilitation, aidant logged out
     → refused). Pure: reads only."""
-    if not raw or len(raw) > MAX_TOKEN_LENGTH:
-        return TokenCheck(None, "invalid_token", "Unknown or malformed token.")
-    digest = sha256_hex(raw)
-    token = (
-        Token.objects.select_related(
-            "client",
-            "aidant",
-            "usager",
-            "autorisation__mandat",
-            "autorisation__structure",
-        )
-        .filter(access_token_hash=digest)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.access_token_hash, digest):
+    token = Token.objects.select_related(
+        "client",
+        "aidant",
+        "usager",
+        "autorisation__mandat",
+        "autorisation__structure",
+    ).by_raw(raw)
+    if token is None:
         return TokenCheck(None, "invalid_token", "Unknown or malformed token.")
     if not token.is_usable() or not token.client.active:
         return TokenCheck(None, "invalid_token", "The token expired or was revoked.")

@@ -2,6 +2,7 @@
 (stored as SHA-256 hashes).
 """
 
+import hmac
 import uuid
 from datetime import datetime
 
@@ -13,7 +14,33 @@ from django.utils.translation import gettext_lazy as _
 from aidants.demarches import Demarche
 from aidants.models import Aidant
 from mandats.models import Autorisation, Usager
-from oidc.models.clients import Client
+from oidc.models.clients import Client, sha256_hex
+
+# Codes and tokens we ever issue are 43 characters; anything much longer is noise.
+MAX_RAW_LENGTH = 256
+
+
+class ByRawQuerySet(models.QuerySet):
+    """Lookup by the raw secret a client presents: only its SHA-256 is stored."""
+
+    hash_field = ""
+
+    def by_raw(self, raw: object):
+        """The row whose stored hash is this raw value's, or None (also for a
+        value that is not a string, empty or too long)."""
+        if not isinstance(raw, str) or not raw or len(raw) > MAX_RAW_LENGTH:
+            return None
+        digest = sha256_hex(raw)
+        item = self.filter(**{self.hash_field: digest}).first()
+        if item is None or not hmac.compare_digest(
+            getattr(item, self.hash_field), digest
+        ):
+            return None
+        return item
+
+
+class AuthorizationCodeQuerySet(ByRawQuerySet):
+    hash_field = "code_hash"
 
 
 class AuthorizationCode(models.Model):
@@ -45,6 +72,8 @@ class AuthorizationCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     replayed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AuthorizationCodeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("code d'autorisation")
         indexes = [models.Index(fields=["client", "nonce"])]
@@ -75,7 +104,9 @@ class AuthorizationCode(models.Model):
         return list(self.amr or ["pwd", "otp", "mfa"])
 
 
-class TokenQuerySet(models.QuerySet):
+class TokenQuerySet(ByRawQuerySet):
+    hash_field = "access_token_hash"
+
     def unrevoked(self) -> "TokenQuerySet":
         return self.filter(revoked_at__isnull=True)
 

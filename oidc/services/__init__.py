@@ -2,7 +2,6 @@
 journaled (except `revoke_session_tokens`, run from the logout signal whose
 logout the aidants app journals)."""
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,9 +116,6 @@ def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | 
     token issued from it is revoked and CODE_REPLAYED journaled; returns None.
     Must run inside transaction.atomic().
     """
-    if not isinstance(code, str) or not code or len(code) > 256:
-        return None
-    digest = sha256_hex(code)
     item = (
         AuthorizationCode.objects.select_for_update(of=("self",))
         .select_related(
@@ -129,10 +125,9 @@ def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | 
             "autorisation__mandat",
             "autorisation__structure",
         )
-        .filter(code_hash=digest)
-        .first()
+        .by_raw(code)
     )
-    if item is None or not hmac.compare_digest(item.code_hash, digest):
+    if item is None:
         return None
     if item.client_id != client.pk:
         return None
