@@ -1,6 +1,16 @@
 """What a référent or a staff member may do to whom. Pure decisions, no writes."""
 
-from aidants.models import Aidant, Habilitation, HabilitationStatus, Structure
+from django_otp_webauthn.models import WebAuthnCredential
+
+from aidants.models import (
+    Aidant,
+    BackupCodeDevice,
+    CarteTOTP,
+    Habilitation,
+    HabilitationStatus,
+    Structure,
+    TOTPDevice,
+)
 
 
 def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
@@ -64,8 +74,6 @@ def managed_habilitations(actor: Aidant, structure: Structure | None):
 
 def managed_cards(actor: Aidant, structure: Structure | None):
     """Physical cards registered in `structure`, if `actor` manages it."""
-    from aidants.models import CarteTOTP
-
     if structure is None or not can_manage_structure(actor, structure):
         return CarteTOTP.objects.none()
     return CarteTOTP.objects.filter(structure=structure)
@@ -150,3 +158,14 @@ def factor_journal_structures(aidant: Aidant) -> list[Structure]:
         .values_list("structure_id", flat=True)
     )
     return list(Structure.objects.filter(pk__in=set(ids)).order_by("pk"))
+
+
+def has_usable_device(aidant: Aidant) -> bool:
+    """A confirmed TOTP device (app or card), a passkey, or backup codes left."""
+    if TOTPDevice.objects.filter(user=aidant, confirmed=True).exists():
+        return True
+    if WebAuthnCredential.objects.filter(user=aidant, confirmed=True).exists():
+        return True
+    return BackupCodeDevice.objects.filter(
+        user=aidant, confirmed=True, codes__isnull=False
+    ).exists()

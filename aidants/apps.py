@@ -17,6 +17,7 @@ class AidantsConfig(AppConfig):
         # not registered.
         from auditlog.registry import auditlog
 
+        # The app registry: models are importable only once ready() runs.
         from aidants.models import Aidant, CarteTOTP, Habilitation, Structure
 
         for model, exclude in (

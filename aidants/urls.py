@@ -3,7 +3,7 @@ from django.urls import path
 from aidants.views import account as account_views
 from aidants.views import auth as auth_views
 from aidants.views import enrolment as enrolment_views
-from aidants.views import home
+from aidants.views import home, referent_devices
 from aidants.views import invitation as invitation_views
 from aidants.views import journal as journal_views
 from aidants.views import passkeys as passkey_views
@@ -44,7 +44,7 @@ urlpatterns = [
     path("referent/demarches/", referent_views.demarches, name="referent-demarches"),
     path(
         "referent/cles-d-acces/",
-        referent_views.passkey_policy,
+        referent_devices.passkey_policy,
         name="referent-passkey-policy",
     ),
     path(
@@ -84,27 +84,27 @@ urlpatterns = [
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/carte/",
-        referent_views.card_register,
+        referent_devices.card_register,
         name="referent-card-register",
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/carte-du-stock/",
-        referent_views.card_pick,
+        referent_devices.card_pick,
         name="referent-card-pick",
     ),
     path(
         "referent/cartes/<uuid:card_uuid>/dissocier/",
-        referent_views.card_unlink,
+        referent_devices.card_unlink,
         name="referent-card-unlink",
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/lien-activation/",
-        referent_views.enrolment_link,
+        referent_devices.enrolment_link,
         name="referent-enrolment-link",
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/application-perdue/",
-        referent_views.app_lost,
+        referent_devices.app_lost,
         name="referent-app-lost",
     ),
     # E-mailed links: the token URL only swaps the token for a session value.

@@ -14,6 +14,8 @@ def record(action, **kwargs):
 
     See `audit.journal.record` for the arguments; returns the JournalEntry.
     """
+    # `audit` is imported by every app's models: the journal and its models
+    # load on first use, once the app registry is ready.
     from audit.journal import record as _record
 
     return _record(action, **kwargs)

@@ -9,6 +9,8 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import checks  # noqa: F401 - registers the deploy checks
+
+        # The app registry: models are importable only once ready() runs.
         from audit.triggers import ensure_triggers
 
         # `flush` (used between transactional tests) has to drop the triggers to

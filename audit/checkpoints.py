@@ -6,8 +6,18 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from audit import witness
 from audit.actions import Action
-from audit.models import JournalCheckpoint, JournalEntry
+from audit.journal import flush_now, lock_head, record
+from audit.keys import (
+    InvalidSignature,
+    KeyPurpose,
+    current_key,
+    public_jwks,
+    sign_jws,
+    verify_jws,
+)
+from audit.models import JournalCheckpoint, JournalEntry, JournalHead
 
 CHECKPOINT_TYPE = "relais-journal-checkpoint"
 
@@ -32,8 +42,6 @@ def create_checkpoint(*, actor: Any = None) -> JournalCheckpoint:
     committed checkpoint is always witnessed. Raises OSError when the witness
     cannot be written (nothing is then committed).
     """
-    from audit.journal import flush_now, lock_head, record
-    from audit.keys import KeyPurpose, current_key, sign_jws
 
     with transaction.atomic():
         # Holding the head lock: no entry can be appended between reading the head
@@ -72,8 +80,6 @@ def _witness(checkpoint: JournalCheckpoint, now: Any) -> None:
     """Append the checkpoint to the witness, pinning its key on first use. A new
     witness first adopts the checkpoints already in the database whose signature
     verifies (upgrade from a database without witness: trust on first use)."""
-    from audit import witness
-    from audit.keys import InvalidSignature, public_jwks, verify_jws
 
     genesis = journal_genesis()
     current = witness.read(genesis)
@@ -109,7 +115,6 @@ def checkpoint_if_new_entries(*, actor: Any = None) -> JournalCheckpoint | None:
     """`create_checkpoint` unless nothing was journaled since the last one (its
     own JOURNAL_CHECKPOINTED entry aside): idempotent callers such as seed_demo
     add no entry on a second run."""
-    from audit.models import JournalHead
 
     last = JournalCheckpoint.objects.order_by("-seq", "-pk").first()
     head_seq = JournalHead.objects.values_list("seq", flat=True).get(pk=1)

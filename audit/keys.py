@@ -27,6 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from audit.actions import Action
+from audit.journal import lock_head, record
 from audit.models import KeyAlgorithm, KeyPurpose, ServiceKey
 from audit.sealing import SealError, seal, unseal
 
@@ -128,8 +129,6 @@ def rotate_key(alg: str = "ES256", *, purpose: str, actor: Any = None) -> Servic
     _check_purpose(purpose)
     kid, sealed, public = _generate(alg)
     with transaction.atomic():
-        from audit.journal import lock_head
-
         lock_head()
         previous = (
             ServiceKey.objects.select_for_update()
@@ -148,8 +147,6 @@ def rotate_key(alg: str = "ES256", *, purpose: str, actor: Any = None) -> Servic
             public_jwk=public,
             active=True,
         )
-        from audit.journal import record
-
         record(
             Action.SIGNING_KEY_ROTATED,
             actor=actor,

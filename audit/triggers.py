@@ -88,8 +88,10 @@ def drop_triggers(connection: Any) -> None:
 def ensure_triggers(sender: Any = None, *, using: str = "default", **kwargs) -> None:
     """post_migrate receiver: (re)install the triggers on database `using`, and the
     head row (a `flush` empties every table, the head's included)."""
+    # post_migrate receiver: the models load once the app registry is ready.
     from django.db import connections
 
+    # post_migrate receiver: the models load once the app registry is ready.
     from audit.models import GENESIS_HASH, JournalHead
 
     connection = connections[using]

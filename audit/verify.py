@@ -15,8 +15,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from audit.checkpoints import CHECKPOINT_TYPE
+from audit import witness
+from audit.checkpoints import CHECKPOINT_TYPE, checkpoint_payload, journal_genesis
 from audit.journal import HASHED_FIELDS
+from audit.keys import InvalidSignature, KeyPurpose, public_jwks, verify_jws
 from audit.models import GENESIS_HASH, JournalCheckpoint, JournalEntry, JournalHead
 
 CHUNK_SIZE = 5000
@@ -65,7 +67,6 @@ def _signed_checkpoints(jwks: dict[str, Any]) -> Iterator[Pending]:
     """Yield (seq, entry_hash, label, checkpoint id) of every checkpoint row in
     seq order, after checking its signature and that the row says what was
     signed."""
-    from audit.keys import InvalidSignature, verify_jws
 
     rows = JournalCheckpoint.objects.order_by("seq", "pk").values_list(
         "pk", "seq", "entry_hash", "created_at", "signature"
@@ -105,8 +106,6 @@ def _witnessed_checkpoints(witness: Any) -> Iterator[Pending]:
     """Yield (seq, entry_hash, label, None) of every checkpoint of the witness,
     after checking its signature with the key pinned in the witness (never with
     a key from the database)."""
-    from audit.checkpoints import checkpoint_payload
-    from audit.keys import InvalidSignature, verify_jws
 
     for item in witness.checkpoints:
         label = _("point de contrôle du témoin (ligne %(line)s)") % {"line": item.line}
@@ -144,8 +143,6 @@ def _load_witness(report: VerifyReport) -> tuple[Any, Problem | None]:
     """(the journal's witness or None, the problem to report after the chain
     walk when a witness should exist but does not). Raises _Broken when the
     witness is unreadable."""
-    from audit import witness
-    from audit.checkpoints import journal_genesis
 
     genesis = journal_genesis()
     others = witness.other_journals(genesis)
@@ -251,7 +248,6 @@ def _anchor(from_seq: int) -> str:
 def _walk(report: VerifyReport, from_seq: int, head_seq: int, head_hash: str) -> None:
     """Check every entry from `from_seq` on against the checkpoint rows and the
     witness; raise _Broken at the first problem."""
-    from audit.keys import KeyPurpose, public_jwks
 
     witness, missing = _load_witness(report)
     db_rows = _signed_checkpoints(public_jwks(KeyPurpose.CHECKPOINT, KeyPurpose.LEGACY))

@@ -1,14 +1,12 @@
 """Relais settings: everything comes from the environment, with safe defaults."""
 
-import base64
-import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 
+from config.database import database
+from config.dev_keys import key_encryption_keys, secret_key
 from config.email_url import email_settings
 from config.env import env_bool, env_int, env_list, env_secret, env_str
 from ops.logging import logging_config
@@ -18,53 +16,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
-def _dev_file(name: str, make) -> str:
-    """A development secret kept in a git-ignored file of the project folder,
-    generated on first use. `check --deploy` refuses it (aidants/audit checks)."""
-    path = BASE_DIR / name
-    if not path.exists():
-        # Written whole with mode 0600 first, then linked into place: concurrent
-        # first starts (test workers, autoreloader) never read a partial key.
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(make())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text(encoding="utf-8").strip()
-
-
-def _secret_key() -> tuple[str, bool]:
-    """Return (key, generated). Without DJANGO_SECRET_KEY, a dev key is kept in a
-    git-ignored file; `check --deploy` refuses it (see aidants.checks)."""
-    key = env_secret("DJANGO_SECRET_KEY")
-    if key:
-        return key, False
-    return _dev_file(".secret_key", lambda: secrets.token_urlsafe(50)), True
-
-
-def _key_encryption_keys() -> tuple[list[str], bool]:
-    """Return (Fernet keys, generated): the key-encryption keys (KEK) that seal the
-    private signing keys and the OTP seeds stored in the database. The first one
-    seals; the others still open (rotation, `manage.py rotate_key_encryption_key`).
-    Without RELAIS_KEY_ENCRYPTION_KEY(_FILE), a dev key is kept in a git-ignored
-    file; `check --deploy` refuses it (see audit.checks)."""
-    value = env_secret("RELAIS_KEY_ENCRYPTION_KEY")
-    generated = not value
-    if generated:
-        value = _dev_file(
-            ".key_encryption_key",
-            lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        )
-    return [k for k in value.replace(",", " ").split() if k], generated
-
-
-SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
-KEY_ENCRYPTION_KEYS, KEY_ENCRYPTION_KEY_GENERATED = _key_encryption_keys()
+SECRET_KEY, SECRET_KEY_GENERATED = secret_key(BASE_DIR)
+KEY_ENCRYPTION_KEYS, KEY_ENCRYPTION_KEY_GENERATED = key_encryption_keys(BASE_DIR)
 # Append-only witness of the journal's signed checkpoints, outside the database
 # (docs/journal.md): one file per journal, to be shipped elsewhere.
 JOURNAL_WITNESS_DIR = Path(
@@ -161,51 +114,19 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # statements of each transaction. Every wait on the database is bounded
 # (docs/operations.md): a stuck lock holder or a lost database gives a 503 within
 # seconds instead of freezing the workers.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
 DB_LOCK_TIMEOUT_MS = env_int("RELAIS_DB_LOCK_TIMEOUT_MS", 5000)
 DB_STATEMENT_TIMEOUT_MS = env_int("RELAIS_DB_STATEMENT_TIMEOUT_MS", 15000)
 DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int(
     "RELAIS_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 5000
 )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["ENGINE"] = "audit.backends.sqlite3"
-    # In-memory test databases, one per pytest-xdist worker process (pytest-django
-    # recognises only Django's own engine name for that).
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        # IMMEDIATE takes the write lock at BEGIN: journal appends never interleave.
-        "transaction_mode": "IMMEDIATE",
-        # Busy wait for the write lock, in seconds; beyond it the request gets
-        # the 503 page ("database is locked").
-        "timeout": DB_LOCK_TIMEOUT_MS / 1000,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "audit.backends.postgresql"
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "connect_timeout": env_int("RELAIS_DB_CONNECT_TIMEOUT", 3),
-            # TCP keepalives: a silent partition is noticed in about 20 s.
-            "keepalives": 1,
-            "keepalives_idle": env_int("RELAIS_DB_KEEPALIVES_IDLE", 10),
-            "keepalives_interval": env_int("RELAIS_DB_KEEPALIVES_INTERVAL", 5),
-            "keepalives_count": env_int("RELAIS_DB_KEEPALIVES_COUNT", 2),
-            "tcp_user_timeout": env_int("RELAIS_DB_TCP_USER_TIMEOUT_MS", 20000),
-            "options": (
-                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
-                f" -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
-                " -c idle_in_transaction_session_timeout="
-                f"{DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"
-            ),
-        }
+DATABASES = {
+    "default": database(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        lock_timeout_ms=DB_LOCK_TIMEOUT_MS,
+        statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
+        idle_in_transaction_timeout_ms=DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "aidants.Aidant"

@@ -11,6 +11,8 @@ class MandatsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from mandats import checks  # noqa: F401 - registers system checks
+
+        # The app registry: models are importable only once ready() runs.
         from mandats.models import Autorisation, Mandat
 
         # Usager is left out: its identity would be copied into auditlog's

@@ -137,6 +137,7 @@ def render_pdf(html: str) -> bytes:
     """PDF bytes of a standalone HTML document (WeasyPrint, no external fetch),
     tagged PDF/UA-1: its structure (headings, lists, tables) and language reach
     screen readers, and its text stays selectable."""
+    # WeasyPrint is heavy (cairo, pango): loaded only when a PDF is drawn.
     from weasyprint import HTML
 
     document = HTML(string=html, url_fetcher=_refuse_fetch)

@@ -98,9 +98,10 @@ def sandbox_command(
 def styled_app(identities: list[dict[str, str]]):
     """The mock's Flask app (nonce required, no refresh token, 5-minute tokens)
     with its pages styled from sandbox_site/ instead of a CDN."""
+    # The FranceConnect sandbox's libraries are in the dev extra only.
     import flask
-    import jinja2
-    from oidc_provider_mock import User, app
+    import jinja2  # same reason
+    from oidc_provider_mock import User, app  # same reason
 
     users = [
         User(sub=i["sub"], claims={k: v for k, v in i.items() if k != "sub"})
@@ -133,9 +134,11 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - subproces
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--user-claims", action="append", default=[], type=json.loads)
     options = parser.parse_args(argv)
+    # The FranceConnect sandbox's libraries are in the dev extra only.
     import logging
-    import os
+    import os  # same reason
 
+    # The FranceConnect sandbox's libraries are in the dev extra only.
     import uvicorn
 
     # The mock serves plain http on loopback; authlib refuses it unless told.

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.shortcuts import redirect
 
 import audit
+from aidants.demarches import Demarche
 from aidants.models import Aidant, Structure
 from audit.models import JournalEntry
 from mandats.franceconnect import Identity
@@ -132,7 +133,6 @@ def uses(entries: list[JournalEntry]) -> list[Use]:
     """Journal MANDAT_USED entries as what the usager reads: when, which
     structure, the aidant's first name only, démarche, online service. Names are
     resolved with one query per kind, not per entry."""
-    from aidants.demarches import Demarche
 
     structures = _names(
         Structure, "uuid", {e.structure_id for e in entries}, lambda s: s.name

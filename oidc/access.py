@@ -2,39 +2,24 @@
 (through mandats.services.check_use); here we only find out whether the aidant's
 session is still verified and whether an access token still stands."""
 
-import hmac
-import time
 from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django_otp import DEVICE_ID_SESSION_KEY
 
-from aidants.middleware import LOGIN_AT_KEY
+from aidants import session as aidant_session
 from mandats.services import check_use
-from oidc.models import AuthorizationCode, Token, sha256_hex
-
-# Bearer values we ever issue are 43 characters; anything much longer is noise.
-MAX_TOKEN_LENGTH = 256
+from oidc.models import AuthorizationCode, Token
 
 
 def aidant_session_is_verified(aidant_pk: int, session_key: str) -> bool:
-    """True while the aidant's session exists, belongs to them, is within its
-    maximum age and still carries a verified OTP device. Logging out deletes it."""
+    """True while the aidant's session exists and is verified by the rules of
+    aidants/session.py (their own, second factor, 8 hours, 15 idle minutes).
+    Logging out deletes it."""
     if not session_key:
         return False
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    data = store.load()
-    if str(data.get(SESSION_KEY, "")) != str(aidant_pk):
-        return False
-    if DEVICE_ID_SESSION_KEY not in data:
-        return False
-    login_at = data.get(LOGIN_AT_KEY)
-    return not (
-        isinstance(login_at, int)
-        and time.time() - login_at > settings.SESSION_MAX_AGE_SECONDS
-    )
+    return aidant_session.is_verified(store.load(), aidant_pk)
 
 
 def code_still_allowed(code: AuthorizationCode) -> bool:
@@ -73,21 +58,14 @@ def check_access_token(raw: str | None) -> TokenCheck:
     """Find a live bearer token and re-check the mandate decision behind it
     (revoked mandate or autorisation, suspended habilitation, aidant logged out
     → refused). Pure: reads only."""
-    if not raw or len(raw) > MAX_TOKEN_LENGTH:
-        return TokenCheck(None, "invalid_token", "Unknown or malformed token.")
-    digest = sha256_hex(raw)
-    token = (
-        Token.objects.select_related(
-            "client",
-            "aidant",
-            "usager",
-            "autorisation__mandat",
-            "autorisation__structure",
-        )
-        .filter(access_token_hash=digest)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.access_token_hash, digest):
+    token = Token.objects.select_related(
+        "client",
+        "aidant",
+        "usager",
+        "autorisation__mandat",
+        "autorisation__structure",
+    ).by_raw(raw)
+    if token is None:
         return TokenCheck(None, "invalid_token", "Unknown or malformed token.")
     if not token.is_usable() or not token.client.active:
         return TokenCheck(None, "invalid_token", "The token expired or was revoked.")

@@ -8,13 +8,16 @@ class OidcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # The app registry: models and signal modules load once ready() runs.
         from auditlog.registry import auditlog
 
+        # The app registry: models and signal modules load once ready() runs.
         from aidants import session_events
         from oidc import backchannel, signals  # noqa: F401 - logout receiver
 
         # Domain services of lower apps end service sessions through this hook.
         session_events.register(backchannel.end_sessions)
+        # The app registry: models and signal modules load once ready() runs.
         from oidc.models import Client
 
         # Admin edits of online services are kept field by field; the secret's

@@ -27,8 +27,7 @@ from django.utils import timezone
 import audit
 from aidants.session_events import SessionsEnded
 from audit import keys as service_keys
-from oidc.claims import pairwise_id
-from oidc.grants import issuer
+from oidc.claims import issuer, pairwise_id
 from oidc.keys import ID_TOKEN_ALGS
 from oidc.models import (
     AuthorizationCode,

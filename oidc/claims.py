@@ -17,6 +17,12 @@ from aidants.models import Aidant, Structure
 from mandats.models import Mandat, Usager
 from oidc.models import IDENTITY_CLAIMS, SCOPE_CLAIMS, AuthorizationCode, Client, Token
 
+
+def issuer() -> str:
+    """This provider's `iss`."""
+    return (settings.OIDC_ISSUER or settings.SITE_URL).rstrip("/")
+
+
 ACR = "eidas1"
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from oidc.grants import issuer
+from oidc.claims import issuer
 from oidc.keys import ID_TOKEN_ALGS
 from oidc.models import IDENTITY_CLAIMS, SUPPORTED_SCOPES, AuthMethod
 

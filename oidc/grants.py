@@ -22,7 +22,6 @@ from authlib.oidc.core.errors import (
     RequestURINotSupportedError,
 )
 from authlib.oidc.core.util import create_half_hash
-from django.conf import settings
 
 from aidants.demarches import Demarche
 from oidc import claims, keys, services
@@ -80,10 +79,6 @@ TOKEN_SINGLE_PARAMS = (
     "client_assertion",
     "client_assertion_type",
 )
-
-
-def issuer() -> str:
-    return (settings.OIDC_ISSUER or settings.SITE_URL).rstrip("/")
 
 
 class UnmetAuthenticationRequirementsError(OAuth2Error):
@@ -363,7 +358,7 @@ class RelaisOpenIDCode(OpenIDCode):
         code: AuthorizationCode = request.authorization_code
         client: Client = request.client
         alg = client.id_token_signed_response_alg
-        payload = claims.id_token_claims(code=code, issuer=issuer())
+        payload = claims.id_token_claims(code=code, issuer=claims.issuer())
         at_hash = create_half_hash(token["access_token"], alg)
         payload["at_hash"] = at_hash.decode("ascii")
         return keys.sign_id_token(payload, alg=alg)

@@ -23,13 +23,13 @@ from joserfc.jwk import KeySet
 
 from audit.keys import InvalidSignature
 from oidc import keys, services
+from oidc.claims import issuer
 from oidc.grants import (
     RelaisAuthorizationCodeGrant,
     RelaisOpenIDCode,
     S256CodeChallenge,
-    issuer,
 )
-from oidc.models import Client, Token, new_secret, sha256_hex
+from oidc.models import Client, Token, new_secret
 
 MAX_CLIENT_ID_LENGTH = 64
 
@@ -193,15 +193,9 @@ class RelaisRevocationEndpoint(RevocationEndpoint):
 
     def query_token(self, token_string, token_type_hint, client=None):
         """The client's own access token with this value, or None."""
-        if len(token_string) > 256:
-            return None
-        token = (
-            Token.objects.select_related(
-                "aidant", "usager", "autorisation__mandat", "autorisation__structure"
-            )
-            .filter(access_token_hash=sha256_hex(token_string))
-            .first()
-        )
+        token = Token.objects.select_related(
+            "aidant", "usager", "autorisation__mandat", "autorisation__structure"
+        ).by_raw(token_string)
         if token is None or (client is not None and not token.check_client(client)):
             return None
         return token

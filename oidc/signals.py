@@ -7,13 +7,14 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from oidc.services import revoke_aidant_tokens, revoke_session_tokens
+
 
 @receiver(user_logged_out, dispatch_uid="oidc_revoke_tokens_on_logout")
 def revoke_tokens_on_logout(sender, request, user, **kwargs) -> None:
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if user is None or not session_key:
         return
-    from oidc.services import revoke_session_tokens
 
     revoke_session_tokens(aidant=user, session_key=session_key)
 
@@ -26,6 +27,5 @@ def revoke_tokens_on_logout(sender, request, user, **kwargs) -> None:
 def revoke_tokens_on_deactivation(sender, instance, **kwargs) -> None:
     if instance.is_active:
         return
-    from oidc.services import revoke_aidant_tokens
 
     revoke_aidant_tokens(aidant=instance)

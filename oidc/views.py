@@ -23,14 +23,15 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aidants import middleware as session_clock
+from aidants import session as aidant_session
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
 from mandats.models import Autorisation, Usager
 from oidc import access, claims, keys, services
+from oidc.claims import issuer
 from oidc.discovery import discovery_document
-from oidc.grants import issuer, requested_claims
+from oidc.grants import requested_claims
 from oidc.server import get_server
 
 # OAuth parameters carried from one step of the aidant's pick to the next.
@@ -80,7 +81,7 @@ def _authorize_error(request, error: OAuth2Error):
 
 
 def _auth_time(request) -> datetime:
-    return datetime.fromtimestamp(session_clock.auth_time(request), tz=UTC)
+    return datetime.fromtimestamp(aidant_session.auth_time(request.session), tz=UTC)
 
 
 def _step_up(request):
@@ -94,8 +95,8 @@ def _step_up(request):
         return None
     user = request.user
     if user.is_authenticated and user.is_verified():
-        if session_clock.second_factor_is_fresh(
-            request, prompt_login=prompt_login, max_age=max_age
+        if aidant_session.second_factor_is_fresh(
+            request.session, prompt_login=prompt_login, max_age=max_age
         ):
             return None
         step = "aidants:step-up"
@@ -241,7 +242,7 @@ def _approve(request, *, grant, usagers, offered):
             auth_time=_auth_time(request),
             amr=amr_for(
                 getattr(request.user, "otp_device", None),
-                session_clock.auth_methods(request),
+                aidant_session.auth_methods(request.session),
             ),
             claims={
                 "rep_scope": [demarche],

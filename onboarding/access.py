@@ -5,6 +5,7 @@ import hmac
 from datetime import timedelta
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -71,8 +72,6 @@ def may_read_terms(user) -> bool:
 def must_accept_terms_here(path: str) -> bool:
     """Pages that wait for the terms to be accepted: all but the terms page
     itself, logging out, static files and the health check."""
-    from django.conf import settings
-    from django.urls import reverse
 
     exempt = (
         reverse("onboarding:terms"),

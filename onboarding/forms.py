@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
-from aidants.models import StructureType
+from aidants.models import Structure, StructureType
 from aidants.validators import validate_siret
 from onboarding.models import PersonRole, RequestStatus
 
@@ -177,7 +177,6 @@ class CardAssignForm(DsfrBaseForm):
     )
 
     def clean_siret(self):
-        from aidants.models import Structure
 
         structure = Structure.objects.filter(
             siret=self.cleaned_data["siret"].strip(), active=True

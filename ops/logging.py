@@ -12,6 +12,7 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 def _request_id() -> str:
     try:
+        # Lazy: gunicorn's master logs before Django (and audit) load.
         from audit.context import REQUEST_ID
     except Exception:  # noqa: BLE001 - gunicorn's master logs before Django loads
         return ""

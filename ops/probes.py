@@ -15,6 +15,9 @@ from collections.abc import Callable
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from audit.models import JournalHead
+from ops.models import ReadinessProbe
+
 PROBES_IN_FLIGHT = 4
 _in_flight = {
     "liveness": threading.BoundedSemaphore(PROBES_IN_FLIGHT),
@@ -80,8 +83,6 @@ def database_writable_and_journal_reachable(lock_timeout_ms: int) -> None:
     """Writes the scratch row, then locks the journal head, waiting at most
     `lock_timeout_ms` for a holder (PostgreSQL; on SQLite the write lock taken at
     BEGIN already covers both)."""
-    from audit.models import JournalHead
-    from ops.models import ReadinessProbe
 
     with transaction.atomic():
         if connection.vendor == "postgresql":

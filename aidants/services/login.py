@@ -24,12 +24,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
 from aidants import access, session_events
+from aidants import session as aidant_session
 from aidants.exceptions import NotAllowed
-from aidants.middleware import (
-    mark_active,
-    record_second_factor,
-    start_session_clock,
-)
 from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
 from aidants.services import login_delay, passkeys
 from aidants.services.otp import BACKUP_CODE_DIGITS
@@ -166,7 +162,7 @@ def check_password(*, request, email: str, password: str) -> LoginResult:
         )
     if not access.can_log_in(user):
         return _refuse_right_password(request, user, email, key)
-    if not has_usable_device(user):
+    if not access.has_usable_device(user):
         # A password alone never enrols a first second factor: that takes an
         # e-mailed enrolment link (aidants/services/enrolment.py). No session.
         with transaction.atomic():
@@ -179,7 +175,7 @@ def check_password(*, request, email: str, password: str) -> LoginResult:
             )
         return LoginResult(LoginOutcome.NO_DEVICE)
     login(request, user)
-    start_session_clock(request)
+    aidant_session.start_clock(request.session)
     return LoginResult(LoginOutcome.OK)
 
 
@@ -191,17 +187,6 @@ def _accepts(device: Device, token: str) -> bool:
     if isinstance(device, BackupCodeDevice):
         return len(token) == BACKUP_CODE_DIGITS
     return False
-
-
-def has_usable_device(aidant: Aidant) -> bool:
-    """A confirmed TOTP device (app or card), a passkey, or backup codes left."""
-    if TOTPDevice.objects.filter(user=aidant, confirmed=True).exists():
-        return True
-    if WebAuthnCredential.objects.filter(user=aidant, confirmed=True).exists():
-        return True
-    return BackupCodeDevice.objects.filter(
-        user=aidant, confirmed=True, codes__isnull=False
-    ).exists()
 
 
 def _wait_seconds(devices: list[Device]) -> int:
@@ -228,7 +213,7 @@ def verify_otp(*, request, token: str) -> OtpResult:
     """
     user = request.user
     token = normalize_token(token)
-    if not has_usable_device(user):
+    if not access.has_usable_device(user):
         return OtpResult(OtpOutcome.NO_DEVICE)
     if access.passkey_required(user) and passkeys.has_passkey(user):
         # The structure asks for a phishing-resistant factor: codes are refused.
@@ -252,7 +237,7 @@ def step_up_otp(*, request, token: str) -> OtpResult:
     (step_up) or OTP_FAILED."""
     user = request.user
     token = normalize_token(token)
-    if not has_usable_device(user):
+    if not access.has_usable_device(user):
         return OtpResult(OtpOutcome.NO_DEVICE)
     if access.passkey_required(user) and passkeys.has_passkey(user):
         with transaction.atomic():
@@ -269,8 +254,8 @@ def step_up_otp(*, request, token: str) -> OtpResult:
             details={"device": _device_kind(checked), "step_up": True},
             request=request,
         )
-    record_second_factor(request)
-    mark_active(request)
+    aidant_session.record_second_factor(request.session)
+    aidant_session.mark_active(request.session)
     return OtpResult(OtpOutcome.OK)
 
 
@@ -350,9 +335,9 @@ def finish_login(*, request, device: Device) -> bool:
     # New session key on privilege change (second factor): no session fixation.
     request.session.cycle_key()
     django_otp.login(request, device)
-    mark_active(request)
-    record_second_factor(request)
-    passkeys.mark_second_factor(request)
+    aidant_session.mark_active(request.session)
+    aidant_session.record_second_factor(request.session)
+    aidant_session.mark_full_login(request.session)
     return True
 
 

@@ -1,6 +1,6 @@
 """OTP devices: TOTP apps, physical cards and backup codes (stored hashed)."""
 
-import hashlib
+import base64
 import secrets
 
 from django.conf import settings
@@ -8,41 +8,11 @@ from django.db import transaction
 
 import audit
 from aidants.models import Aidant, BackupCode, BackupCodeDevice, TOTPDevice
+from aidants.models.devices import hash_code
 from aidants.services.factors import record_factor_change
-from audit.sealing import pepper_hmacs
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODE_DIGITS = 10
-
-
-PEPPER_PURPOSE = "backup-code"
-
-
-def code_hashes(code: str) -> list[str]:
-    """HMAC-SHA-256 of SHA-256(normalized code) under the backup-code pepper of
-    each configured key-encryption key, current first (audit.sealing): 10^10
-    codes cannot be tried offline without the pepper, which is not in the
-    database. The inner SHA-256 lets migration 0003 wrap the older hashes."""
-    normalized = code.strip().replace(" ", "").replace("-", "").lower()
-    digest = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
-    return pepper_hmacs(digest.encode("ascii"), purpose=PEPPER_PURPOSE)
-
-
-def hash_code(code: str) -> str:
-    """The value stored for a new backup code."""
-    return code_hashes(code)[0]
-
-
-def consume_backup_code(device: BackupCodeDevice, code: str) -> bool:
-    """Delete the matching backup code of `device`; True when one matched.
-
-    The lookup is on keyed hashes of a random code, so no timing leak of the code.
-    """
-    with transaction.atomic():
-        deleted, _ = BackupCode.objects.filter(
-            device=device, code_hash__in=code_hashes(code)
-        ).delete()
-    return deleted > 0
 
 
 def start_totp_enrolment(*, aidant: Aidant, name: str = "Application") -> TOTPDevice:
@@ -126,6 +96,7 @@ def provisioning_uri(device: TOTPDevice) -> str:
 
 def provisioning_qr_data_uri(device: TOTPDevice) -> str:
     """The enrolment QR code as an SVG data URI (inline, CSP-friendly)."""
+    # segno only draws the enrolment QR code: loaded on that page alone.
     import segno
 
     return segno.make(provisioning_uri(device), error="m").svg_data_uri(scale=5)
@@ -133,7 +104,6 @@ def provisioning_qr_data_uri(device: TOTPDevice) -> str:
 
 def secret_base32(device: TOTPDevice) -> str:
     """The seed in base32, grouped by 4, for manual entry on the enrolment page."""
-    import base64
 
     raw = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))

@@ -2,9 +2,6 @@
 the structure's requirement. Each change is atomic and journaled like the other
 factors (OTP_DEVICE_ADDED / OTP_DEVICE_REMOVED with kind "passkey")."""
 
-import time
-
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp_webauthn.models import WebAuthnCredential
@@ -13,24 +10,11 @@ import audit
 from aidants import access
 from aidants.exceptions import NotAllowed
 from aidants.models import Aidant, Structure
+from aidants.services.otp import devices_overview
 
-FACTOR_AT_KEY = "relais_second_factor_at"
 # Set when a structure requires passkeys and the aidant has none yet: the code
 # they logged in with opens the passkey enrolment page and nothing else.
 ENROLMENT_ONLY_KEY = "relais_passkey_enrolment_only"
-
-
-def mark_second_factor(request) -> None:
-    """Remember when the second factor was last proven in this session."""
-    request.session[FACTOR_AT_KEY] = int(time.time())
-
-
-def second_factor_is_fresh(request) -> bool:
-    """Proven less than PASSKEY_FRESH_FACTOR_SECONDS ago (enrolment needs it)."""
-    proven = request.session.get(FACTOR_AT_KEY)
-    if not isinstance(proven, int):
-        return False
-    return time.time() - proven <= settings.PASSKEY_FRESH_FACTOR_SECONDS
 
 
 def passkeys_of(aidant: Aidant):
@@ -73,10 +57,8 @@ def remove_passkey(*, aidant: Aidant, device_id: int, request=None) -> None:
                     "autre avant de supprimer celle-ci."
                 )
             )
-        from aidants.services.login import has_usable_device
-
         device.delete()
-        if not has_usable_device(aidant):
+        if not access.has_usable_device(aidant):
             # Raised inside the atomic block: the deletion is rolled back.
             raise NotAllowed(
                 _("C'est votre dernier moyen de connexion : il ne peut être supprimé.")
@@ -114,8 +96,6 @@ def set_passkey_requirement(
 def factor_kinds(aidant: Aidant) -> list[str]:
     """The kinds of second factor the aidant has (for the référent): never a
     secret, a seed or a credential id."""
-    from aidants.services.otp import devices_overview
-
     kinds = {row["kind"] for row in devices_overview(aidant)}
     if has_passkey(aidant):
         kinds.add("passkey")

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from aidants import access
 from aidants.forms.auth import LoginForm, OtpForm
 from aidants.services import login_delay
 from aidants.services.login import (
@@ -23,7 +24,6 @@ from aidants.services.login import (
     OtpOutcome,
     check_password,
     email_digest,
-    has_usable_device,
     logout_aidant,
     step_up_otp,
     verify_otp,
@@ -143,7 +143,7 @@ def otp_view(request):
         return redirect(url_with_next("aidants:login", next_url))
     if user.is_verified():
         return redirect(next_url or "aidants:home")
-    if not has_usable_device(user):
+    if not access.has_usable_device(user):
         # The last factor went away after the password step: no enrolment here.
         logout_aidant(request=request, reason="no_second_factor")
         messages.error(request, NO_DEVICE_MESSAGE)

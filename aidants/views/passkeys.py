@@ -16,6 +16,7 @@ from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
+from aidants import session as aidant_session
 from aidants.decorators import passkey_enrolment_allowed
 from aidants.exceptions import NotAllowed
 from aidants.forms.auth import OtpForm
@@ -43,13 +44,13 @@ class LoginRefused(exceptions.OTPWebAuthnApiError):
 
 class RegistrationBegin(webauthn_views.BeginCredentialRegistrationView):
     def check_can_register(self) -> None:
-        if not passkeys.second_factor_is_fresh(self.request):
+        if not aidant_session.full_login_is_fresh(self.request.session):
             raise FreshFactorRequired()
 
 
 class RegistrationComplete(webauthn_views.CompleteCredentialRegistrationView):
     def check_can_register(self) -> None:
-        if not passkeys.second_factor_is_fresh(self.request):
+        if not aidant_session.full_login_is_fresh(self.request.session):
             raise FreshFactorRequired()
 
     def post(self, *args, **kwargs):
@@ -121,7 +122,7 @@ def passkeys_page(request):
         return redirect("aidants:passkeys")
     context = {
         "passkeys": passkeys.passkeys_of(user),
-        "fresh": passkeys.second_factor_is_fresh(request),
+        "fresh": aidant_session.full_login_is_fresh(request.session),
         "enrolment_only": request.session.get(ENROLMENT_ONLY_KEY, False),
         "form": form,
     }

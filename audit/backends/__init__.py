@@ -28,6 +28,8 @@ class JournalQueueMixin:
         if not self.journal_pending:
             super().commit()
             return
+        # The database backend loads before the app registry, and audit.journal
+        # needs the models.
         from audit import journal
 
         entries = journal.take_pending(self)
@@ -69,6 +71,8 @@ class JournalQueueMixin:
         if self.journal_pending and all(
             getattr(block, "_from_testcase", False) for block in self.atomic_blocks
         ):
+            # The database backend loads before the app registry, and
+            # audit.journal needs the models.
             from audit.journal import flush_pending
 
             flush_pending(self)

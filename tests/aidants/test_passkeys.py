@@ -3,18 +3,14 @@ enrolment only after a fresh factor, removal, the structure's requirement, what
 the référent sees, and the `amr` the services receive."""
 
 import os
-import time
 
 import pytest
 from django_otp_webauthn.models import WebAuthnCredential
 
 from aidants.exceptions import NotAllowed
 from aidants.passkeys import amr_for, relying_party_id
-from aidants.services.passkeys import (
-    FACTOR_AT_KEY,
-    remove_passkey,
-    set_passkey_requirement,
-)
+from aidants.services.passkeys import remove_passkey, set_passkey_requirement
+from aidants.session import mark_full_login
 from tests.conftest import verified_client
 from tests.factories import PASSWORD, totp_now
 
@@ -37,7 +33,7 @@ def make_passkey(aidant, *, synced=False):
 
 def fresh(client):
     session = client.session
-    session[FACTOR_AT_KEY] = int(time.time())
+    mark_full_login(session)
     session.save()
     return client
 

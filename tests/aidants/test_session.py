@@ -1,97 +1,83 @@
+"""The aidant session's one rule (aidants/session.py): verified while it is the
+aidant's own, carries the second factor, is within 8 hours of the password login
+and has not been idle for 15 minutes. The OIDC bridge applies the same rule."""
+
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
 
-from audit.actions import Action
-from tests.aidants.test_login import password_login
-from tests.conftest import verified_client
-from tests.factories import totp_now
-
-ACCOUNT_URL = reverse("aidants:account")
-OTP_URL = reverse("aidants:otp")
-LOGOUT_URL = reverse("aidants:logout")
+from aidants import session as aidant_session
+from oidc.access import aidant_session_is_verified
+from tests.factories import PASSWORD, AidantFactory, totp_now
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
+def aidant_client(client, aidant):
+    """A real two-factor login through the pages: the clocks start as in life."""
+    client.post(reverse("aidants:login"), {"email": aidant.email, "password": PASSWORD})
+    client.post(
+        reverse("aidants:otp"), {"otp_token": totp_now(aidant.totp_devices.get())}
+    )
+    assert aidant_session.is_verified(client.session, aidant)
+    return client
 
 
-@pytest.fixture
-def logged_client(client, aidant, frozen):
-    return verified_client(client, aidant)
+def _session_key(client):
+    return client.session.session_key
 
 
-def test_otp_is_asked_again_after_15_idle_minutes(logged_client, frozen):
-    assert logged_client.get(ACCOUNT_URL).status_code == 200
-    frozen.shift(timedelta(minutes=15, seconds=1))
-    response = logged_client.get(ACCOUNT_URL)
-    assert response.status_code == 302
-    assert response.url.startswith(OTP_URL)
-    # Only the second factor is dropped: the password login remains.
-    assert "_auth_user_id" in logged_client.session
-    assert DEVICE_ID_SESSION_KEY not in logged_client.session
+def test_a_fresh_verified_session_is_verified(aidant_client, aidant):
+    key = _session_key(aidant_client)
+    assert aidant_session_is_verified(aidant.pk, key)
+    assert aidant_session.is_verified(aidant_client.session, aidant)
 
 
-def test_activity_keeps_the_otp_verification(logged_client, frozen):
-    for _ in range(6):
-        frozen.shift(timedelta(minutes=14))
-        assert logged_client.get(ACCOUNT_URL).status_code == 200
+def test_another_aidant_is_not_verified_by_this_session(aidant_client, db):
+    other = AidantFactory()
+    assert not aidant_session_is_verified(other.pk, _session_key(aidant_client))
 
 
-def test_session_ends_after_8_hours_even_when_active(
-    logged_client, aidant, frozen, assert_journaled
+def test_the_oidc_bridge_applies_the_idle_rule(aidant_client, aidant, settings):
+    key = _session_key(aidant_client)
+    idle = settings.OTP_IDLE_TIMEOUT_SECONDS
+    with time_machine.travel(timezone.now() + timedelta(seconds=idle - 60)):
+        assert aidant_session_is_verified(aidant.pk, key)
+    with time_machine.travel(timezone.now() + timedelta(seconds=idle + 1)):
+        assert not aidant_session_is_verified(aidant.pk, key)
+
+
+def test_activity_keeps_the_session_verified_for_the_bridge(
+    aidant_client, aidant, settings
 ):
-    logged_client.get(ACCOUNT_URL)
-    for _ in range(34):  # 34 x 14 min = 7 h 56
-        frozen.shift(timedelta(minutes=14))
-        assert logged_client.get(ACCOUNT_URL).status_code == 200
-    frozen.shift(timedelta(minutes=5))
-    response = logged_client.get(ACCOUNT_URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("aidants:login"))
-    assert "_auth_user_id" not in logged_client.session
-    entry = assert_journaled(Action.LOGGED_OUT, actor_id=str(aidant.uuid))
-    assert entry.details["reason"] == "session_max_age"
+    key = _session_key(aidant_client)
+    idle = settings.OTP_IDLE_TIMEOUT_SECONDS
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(seconds=idle - 60)):
+        assert aidant_client.get("/").status_code in (200, 302)
+    with time_machine.travel(start + timedelta(seconds=idle + 60)):
+        assert aidant_session_is_verified(aidant.pk, key)
 
 
-def test_new_otp_after_idle_does_not_extend_the_8_hours(client, aidant, frozen):
-    device = aidant.totp_devices.get()
-    password_login(client, aidant)
-    client.post(OTP_URL, {"otp_token": totp_now(device)})
-    for _ in range(2):
-        # Idle 3 h 30: the OTP is dropped, the aidant enters a new code.
-        frozen.shift(timedelta(hours=3, minutes=30))
-        assert client.get(ACCOUNT_URL).url.startswith(OTP_URL)
-        client.post(OTP_URL, {"otp_token": totp_now(device)})
-        assert DEVICE_ID_SESSION_KEY in client.session
-    frozen.shift(timedelta(hours=1, minutes=1))
-    client.get(ACCOUNT_URL)
-    assert "_auth_user_id" not in client.session
+def test_the_oidc_bridge_applies_the_eight_hour_rule(aidant_client, aidant, settings):
+    key = _session_key(aidant_client)
+    start = timezone.now()
+    step = timedelta(seconds=settings.OTP_IDLE_TIMEOUT_SECONDS - 60)
+    at = start + step
+    # Stay active (one request per idle window) until near the maximum age.
+    while at - start < timedelta(seconds=settings.SESSION_MAX_AGE_SECONDS - 120):
+        with time_machine.travel(at):
+            aidant_client.get("/")
+            assert aidant_session_is_verified(aidant.pk, key)
+        at += step
+    end = start + timedelta(seconds=settings.SESSION_MAX_AGE_SECONDS)
+    with time_machine.travel(end):
+        assert not aidant_session_is_verified(aidant.pk, key)
 
 
-def test_logout_ends_the_session_and_is_journaled(
-    logged_client, aidant, assert_journaled
-):
-    response = logged_client.post(LOGOUT_URL)
-    assert response.status_code == 302
-    assert response.url == reverse("aidants:home")
-    assert "_auth_user_id" not in logged_client.session
-    entry = assert_journaled(Action.LOGGED_OUT, actor_id=str(aidant.uuid))
-    assert entry.details["reason"] == "user"
-    assert logged_client.get(ACCOUNT_URL).status_code == 302
-
-
-def test_logout_needs_post(logged_client):
-    assert logged_client.get(LOGOUT_URL).status_code == 405
-    assert "_auth_user_id" in logged_client.session
-
-
-def test_logout_button_is_a_post_form_in_the_header(logged_client):
-    content = logged_client.get(ACCOUNT_URL).content.decode()
-    assert f'<form method="post" action="{LOGOUT_URL}">' in content
+def test_is_verified_needs_the_second_factor(aidant_client, aidant):
+    session = dict(aidant_client.session.items())
+    session.pop("otp_device_id")
+    assert not aidant_session.is_verified(session, aidant)

@@ -11,7 +11,6 @@ from joserfc import jws
 from joserfc.jwk import ECKey
 
 from aidants.models import BackupCodeDevice, CarteTOTP, TOTPDevice
-from aidants.services.otp import consume_backup_code
 from audit.keys import InvalidSignature, canonical_json, verify_jws
 from audit.models import ServiceKey
 from mandats.signing import mandat_jwks
@@ -99,8 +98,8 @@ def test_migrations_seal_what_the_previous_version_stored_in_clear():
 
     codes = BackupCodeDevice.objects.get()
     assert codes.codes.get().code_hash != hashlib.sha256(b"1234567890").hexdigest()
-    assert not consume_backup_code(codes, "0000000000")
-    assert consume_backup_code(codes, "12345 67890")
+    assert not codes.consume("0000000000")
+    assert codes.consume("12345 67890")
 
 
 def test_a_token_from_an_unknown_key_is_still_refused(db):

@@ -97,7 +97,7 @@ def test_authlib_client_completes_the_flow_and_revocation_reaches_it(
 
 def test_demo_service_logs_in_through_relais(live, aidant, usager_with_mandat):
     from aidants.demo import DemoContext
-    from oidc.demo import seed_demo_client
+    from demo_rp.seed import seed_demo_client
 
     seed_demo_client(
         DemoContext(

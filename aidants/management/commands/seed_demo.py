@@ -22,6 +22,9 @@ def load_demo_modules() -> None:
             continue
         if module_has_submodule(config.module, "demo"):
             import_module(f"{config.name}.demo")
+    # The demo online service is no installed app (it stands for an outside
+    # service): its seeder, which registers it as an OIDC client, is named here.
+    import_module("demo_rp.seed")
 
 
 # The demo online service's keys, as the French output names them (--json

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from aidants.demarches import Demarche
 from oidc import keys, services
-from oidc.grants import issuer
+from oidc.claims import issuer
 from oidc.models import AuthMethod, Client, ClientProfile
 from oidc.validators import validate_redirect_uri
 

@@ -2,17 +2,14 @@
 journaled (except `revoke_session_tokens`, run from the logout signal whose
 logout the aidants app journals)."""
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 import audit
 from aidants.models import Aidant, Structure
@@ -27,10 +24,15 @@ from oidc.models import (
     DeliveryStatus,
     ServiceSession,
     Token,
-    new_secret,
     sha256_hex,
 )
-from oidc.validators import is_loopback
+from oidc.services.clients import (  # noqa: F401 (re-exported)
+    check_backchannel_logout_uri,
+    record_client_assertion,
+    register_client,
+    reset_client_secret,
+    set_backchannel_logout_uri,
+)
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,6 @@ def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | 
     token issued from it is revoked and CODE_REPLAYED journaled; returns None.
     Must run inside transaction.atomic().
     """
-    if not isinstance(code, str) or not code or len(code) > 256:
-        return None
-    digest = sha256_hex(code)
     item = (
         AuthorizationCode.objects.select_for_update(of=("self",))
         .select_related(
@@ -126,10 +125,9 @@ def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | 
             "autorisation__mandat",
             "autorisation__structure",
         )
-        .filter(code_hash=digest)
-        .first()
+        .by_raw(code)
     )
-    if item is None or not hmac.compare_digest(item.code_hash, digest):
+    if item is None:
         return None
     if item.client_id != client.pk:
         return None
@@ -274,101 +272,6 @@ def revoke_aidant_tokens(*, aidant: Aidant) -> int:
         .filter(aidant=aidant)
         .update(revoked_at=timezone.now())
     )
-
-
-def register_client(
-    *, client: Client, secret: str | None = None, by: Any = None
-) -> str:
-    """Save a new online service with a fresh 256-bit secret (or `secret`, for
-    demo data); journals CLIENT_REGISTERED (actor `by`: staff, or the system for
-    the command). Returns the secret: shown once, only its hash is kept."""
-    secret = secret or new_secret()
-    with transaction.atomic():
-        client.set_secret(secret)
-        client.save()
-        audit.record(
-            audit.Action.CLIENT_REGISTERED,
-            actor=by,
-            client=client,
-            details={
-                "name": client.name[:200],
-                "profile": client.profile,
-                "auth_method": client.token_endpoint_auth_method,
-                "demarches": client.demarches(),
-                "redirect_uris": list(client.redirect_uris)[:10],
-            },
-        )
-    return secret
-
-
-def check_backchannel_logout_uri(uri: str) -> str:
-    """A usable back-channel logout URI (OIDC Back-Channel Logout 1.0 §2.2:
-    absolute http(s), no fragment), or "" to disable. Raises ValueError with a
-    French message."""
-    uri = (uri or "").strip()
-    if not uri:
-        return ""
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
-        raise ValueError(
-            gettext(
-                "L'URI de déconnexion doit être absolue (http ou https), sans fragment."
-            )
-        )
-    if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
-        # The logout token names the usager (pairwise): never in clear.
-        raise ValueError(
-            gettext(
-                "L'URI de déconnexion doit être en https (http : en local seulement)."
-            )
-        )
-    return uri
-
-
-def set_backchannel_logout_uri(*, client: Client, uri: str) -> Client:
-    """Register (or clear, with "") where the service receives logout tokens;
-    for `register_client --backchannel-logout-uri` and scripts. Admin edits are
-    kept by django-auditlog. Raises ValueError on an unusable URI."""
-    client.backchannel_logout_uri = check_backchannel_logout_uri(uri)
-    client.save(update_fields=["backchannel_logout_uri"])
-    return client
-
-
-def reset_client_secret(*, client: Client, by: Any = None) -> str:
-    """Replace the service's secret; the old one stops working at once.
-    Journals CLIENT_SECRET_RESET."""
-    secret = new_secret()
-    with transaction.atomic():
-        client.set_secret(secret)
-        client.save(update_fields=["client_secret_hash"])
-        audit.record(audit.Action.CLIENT_SECRET_RESET, actor=by, client=client)
-    return secret
-
-
-def record_client_assertion(*, client_id: Any, jti: Any, exp: Any) -> bool:
-    """Remember a private_key_jwt assertion's `jti` until it expires; False when
-    this client already used it (replayed assertion). Not journaled: the token
-    it obtains is."""
-    client = Client.objects.filter(client_id=str(client_id)).first()
-    if client is None or not isinstance(jti, str) or not 0 < len(jti) <= 255:
-        return False
-    if "\x00" in jti:
-        return False
-    try:
-        expires_at = datetime.fromtimestamp(
-            int(exp), tz=timezone.get_current_timezone()
-        )
-    except (TypeError, ValueError, OverflowError, OSError):
-        return False
-    ClientAssertion.objects.filter(expires_at__lt=timezone.now()).delete()
-    try:
-        with transaction.atomic():
-            ClientAssertion.objects.create(
-                client=client, jti=jti, expires_at=expires_at
-            )
-    except IntegrityError:
-        return False
-    return True
 
 
 def purge_expired(*, older_than: timedelta = timedelta(days=1)) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""`seed_demo` part of the OIDC bridge: registers the demo online service."""
+"""`seed_demo` part of the demo online service: registers it with the OIDC
+bridge (moved out of `oidc`, which must not depend on the demo)."""
 
 from aidants.demo import DemoContext, demo_seeder
 from demo_rp import config as demo_service

@@ -1,7 +1,7 @@
 """Every write on usagers, mandates and autorisations: atomic and journaled."""
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,204 +12,34 @@ from django.utils.translation import gettext as _
 
 import audit
 from aidants import access as aidants_access
-from aidants import session_events
 from aidants.demarches import Demarche
 from aidants.emails import send_email_on_commit
 from aidants.models import Aidant, Structure
 from mandats import access
-from mandats.access import Decision
-from mandats.exceptions import AlreadyRevoked, InvalidMandat, NotAllowed
+from mandats.attestation import verification_url
+from mandats.exceptions import InvalidMandat, NotAllowed
 from mandats.models import Autorisation, Duration, Mandat, RevokedBy, Usager
+from mandats.services.revocation import (
+    REASON_REPLACED,
+    _set_revoked,
+    revoke_autorisation,
+    revoke_mandat,
+)
+from mandats.services.use import authorize_use, check_use
 from mandats.signing import identity_snapshot, sign_mandat
 
-REASON_REPLACED = "remplacée"
-
-
-def check_use(
-    *,
-    aidant: Aidant,
-    usager: Usager,
-    demarche: str,
-    structure: Structure | None,
-    session_verified: bool,
-    at: datetime | None = None,
-) -> Decision:
-    """The same decision as `authorize_use`, without journaling: for re-checks
-    (userinfo, token refresh) whose own action is journaled by the caller."""
-    return access.can_act(
-        aidant=aidant,
-        usager=usager,
-        demarche=demarche,
-        structure=structure,
-        session_verified=session_verified,
-        at=at,
-    )
-
-
-def authorize_use(
-    *,
-    aidant: Aidant,
-    usager: Usager,
-    demarche: str,
-    structure: Structure | None,
-    session_verified: bool,
-    client_id: str = "",
-    request: Any = None,
-) -> Decision:
-    """Decide (mandats.access.can_act) and journal MANDAT_USED when allowed,
-    ACCESS_DENIED with the reason otherwise, in one transaction. Never raises on
-    a refusal: the caller must stop when `decision.allowed` is False."""
-    with transaction.atomic():
-        decision = check_use(
-            aidant=aidant,
-            usager=usager,
-            demarche=demarche,
-            structure=structure,
-            session_verified=session_verified,
-        )
-        if decision.allowed:
-            audit.record(
-                audit.Action.MANDAT_USED,
-                actor=aidant,
-                structure=structure,
-                usager=usager,
-                mandat=decision.autorisation.mandat,
-                demarche=demarche,
-                client=client_id,
-                request=request,
-                details={"autorisation": str(decision.autorisation.uuid)},
-            )
-        else:
-            audit.record(
-                audit.Action.ACCESS_DENIED,
-                actor=aidant,
-                structure=structure,
-                usager=usager,
-                demarche=str(demarche)[:32],
-                client=client_id,
-                request=request,
-                details={"reason": decision.reason},
-            )
-    return decision
-
-
-def _journal_actor(by_type: str, by_id: str, actor: Any) -> Any:
-    # The journal knows aidant/usager/system/staff; a référent is an aidant.
-    if actor is not None:
-        return actor
-    if by_type == RevokedBy.SYSTEM:
-        return None
-    kind = "aidant" if by_type == RevokedBy.REFERENT else by_type
-    return (kind, by_id)
-
-
-def _set_revoked(obj, *, at, by_type: str, by_id: str, reason: str) -> None:
-    obj.revoked_at = at
-    obj.revoked_by_type = by_type
-    obj.revoked_by_id = str(by_id)[:64]
-    obj.revocation_reason = reason
-    obj.save(
-        update_fields=[
-            "revoked_at",
-            "revoked_by_type",
-            "revoked_by_id",
-            "revocation_reason",
-        ]
-    )
-
-
-def revoke_autorisation(
-    *,
-    autorisation: Autorisation,
-    by_type: str,
-    by_id: str,
-    actor: Any = None,
-    reason: str = "",
-    request: Any = None,
-) -> Autorisation:
-    """Revoke one démarche of a mandate, at once and for good.
-
-    Journals AUTORISATION_REVOKED; raises AlreadyRevoked if it (or its mandate)
-    is already revoked. Revoking the last live démarche does not revoke the
-    mandate itself (it simply covers nothing any more).
-    """
-    by_type = RevokedBy(by_type)
-    with transaction.atomic():
-        # Lock: two concurrent revocations must not both succeed.
-        locked = (
-            Autorisation.objects.select_for_update()
-            .select_related("mandat", "usager", "structure")
-            .get(pk=autorisation.pk)
-        )
-        if locked.revoked_at is not None or locked.mandat.revoked_at is not None:
-            raise AlreadyRevoked(_("Cette autorisation est déjà révoquée."))
-        _set_revoked(
-            locked, at=timezone.now(), by_type=by_type, by_id=by_id, reason=reason
-        )
-        audit.record(
-            audit.Action.AUTORISATION_REVOKED,
-            actor=_journal_actor(by_type, by_id, actor),
-            structure=locked.structure,
-            usager=locked.usager,
-            mandat=locked.mandat,
-            demarche=locked.demarche,
-            request=request,
-            details={"by": by_type, "reason": reason[:200]},
-        )
-        # Services holding a session opened under it are told (back-channel).
-        session_events.sessions_ended(
-            reason="autorisation_revoked", autorisation_ids=(locked.pk,)
-        )
-    autorisation.refresh_from_db()
-    return locked
-
-
-def revoke_mandat(
-    *,
-    mandat: Mandat,
-    by_type: str,
-    by_id: str,
-    actor: Any = None,
-    reason: str = "",
-    request: Any = None,
-) -> Mandat:
-    """Revoke a whole mandate and its live autorisations, at once and for good.
-
-    Journals MANDAT_REVOKED; raises AlreadyRevoked on a revoked mandate (no
-    service ever un-revokes one).
-    """
-    by_type = RevokedBy(by_type)
-    with transaction.atomic():
-        locked = (
-            Mandat.objects.select_for_update()
-            .select_related("usager", "structure")
-            .get(pk=mandat.pk)
-        )
-        if locked.revoked_at is not None:
-            raise AlreadyRevoked(_("Ce mandat est déjà révoqué."))
-        now = timezone.now()
-        _set_revoked(locked, at=now, by_type=by_type, by_id=by_id, reason=reason)
-        # Revoked with the mandate: frees the (usager, structure, démarche) slot.
-        Autorisation.objects.filter(mandat=locked, revoked_at__isnull=True).update(
-            revoked_at=now,
-            revoked_by_type=by_type,
-            revoked_by_id=str(by_id)[:64],
-            revocation_reason=reason,
-        )
-        audit.record(
-            audit.Action.MANDAT_REVOKED,
-            actor=_journal_actor(by_type, by_id, actor),
-            structure=locked.structure,
-            usager=locked.usager,
-            mandat=locked,
-            request=request,
-            details={"by": by_type, "reason": reason[:200]},
-        )
-        session_events.sessions_ended(reason="mandat_revoked", mandat_id=locked.pk)
-    mandat.refresh_from_db()
-    return locked
-
-
+__all__ = [
+    "REASON_REPLACED",
+    "authorize_use",
+    "check_use",
+    "create_mandat",
+    "identify_usager",
+    "renew_mandat",
+    "replaced_demarches",
+    "revoke_autorisation",
+    "revoke_mandat",
+    "sub_digest",
+]
 IDENTITY_FIELDS = (
     "given_name",
     "family_name",
@@ -340,7 +170,6 @@ def _mail_usager_mandat_created(mandat: Mandat, codes: list[str]) -> None:
     """Tell the usager, at their FranceConnect e-mail, after the commit."""
     if not mandat.usager.email:
         return
-    from mandats.attestation import verification_url
 
     path = reverse("mandats:usager-attestation", kwargs={"uuid": mandat.uuid})
     send_email_on_commit(

@@ -1,9 +1,6 @@
-"""The habilitation request's life: draft, submission, messages, staff review.
-
-Requester actions are journaled with the system as actor (the requester has no
-account) and the request's uuid; staff decisions with the staff member. Every
-e-mail leaves after the commit (aidants.emails.send_email_on_commit).
-"""
+"""The staff's side: ask for changes, refuse, accept (structure, accounts,
+habilitations, invitations), activate a habilitation. Journaled with the staff
+member."""
 
 import secrets
 from datetime import timedelta
@@ -23,8 +20,8 @@ from aidants.models import (
     Invitation,
     Structure,
 )
+from aidants.services.habilitations import activate_habilitation
 from aidants.services.invitations import hash_token, invitation_url
-from onboarding import access
 from onboarding.exceptions import OnboardingError
 from onboarding.models import (
     HabilitationRequest,
@@ -34,165 +31,11 @@ from onboarding.models import (
     RequestMessage,
     RequestStatus,
 )
-
-REQUEST_FIELDS = (
-    "structure_name",
-    "siret",
-    "structure_type",
-    "address",
-    "postcode",
-    "commune",
-    "manager_first_name",
-    "manager_last_name",
-    "manager_email",
-    "manager_phone",
-    "manager_role",
+from onboarding.services.common import (
+    _journal,
+    _mail_requester,
+    _require_reviewable,
 )
-
-
-def request_url(request: HabilitationRequest) -> str:
-    """The absolute private link of a request (for e-mails)."""
-    path = reverse(
-        "onboarding:request-detail",
-        kwargs={
-            "request_uuid": request.uuid,
-            "token": access.request_link_token(request),
-        },
-    )
-    return f"{settings.SITE_URL}{path}"
-
-
-def _locked(request: HabilitationRequest) -> HabilitationRequest:
-    return HabilitationRequest.objects.select_for_update().get(pk=request.pk)
-
-
-def _journal(action, request: HabilitationRequest, *, by=None, **details) -> None:
-    audit.record(
-        action,
-        actor=by,
-        structure=request.structure,
-        details={"request": str(request.uuid), "siret": request.siret, **details},
-    )
-
-
-def _mail_requester(request: HabilitationRequest, name: str, subject: str, **ctx):
-    send_email_on_commit(
-        name,
-        to=[request.manager_email],
-        subject=subject,
-        context={"request": request, "url": request_url(request), **ctx},
-    )
-
-
-def create_request(**fields) -> HabilitationRequest:
-    """Save a new draft (fields already validated by the form) and e-mail its
-    private link to the person in charge."""
-    data = {name: fields[name] for name in REQUEST_FIELDS if name in fields}
-    data["manager_email"] = data["manager_email"].strip().lower()
-    with transaction.atomic():
-        request = HabilitationRequest.objects.create(
-            link_salt=secrets.token_hex(32), **data
-        )
-        _mail_requester(
-            request,
-            "request_draft",
-            _("Votre demande d'habilitation Relais : lien de suivi"),
-        )
-    return request
-
-
-def _require_editable(request: HabilitationRequest) -> None:
-    if not access.can_edit_request(request):
-        raise OnboardingError(_("Cette demande ne peut plus être modifiée."))
-
-
-def update_request(*, request: HabilitationRequest, **fields) -> HabilitationRequest:
-    """Change the structure or the person in charge while the request is editable."""
-    with transaction.atomic():
-        request = _locked(request)
-        _require_editable(request)
-        for name in REQUEST_FIELDS:
-            if name in fields:
-                setattr(request, name, fields[name])
-        request.manager_email = request.manager_email.strip().lower()
-        request.save()
-    return request
-
-
-def add_person(*, request: HabilitationRequest, role: str, **fields) -> RequestedPerson:
-    """Name a future référent or aidant. Raises OnboardingError when the request
-    is not editable or the person is already named in that role."""
-    with transaction.atomic():
-        request = _locked(request)
-        _require_editable(request)
-        email = fields["email"].strip().lower()
-        if request.people.filter(role=role, email=email).exists():
-            raise OnboardingError(_("Cette personne figure déjà dans la demande."))
-        return RequestedPerson.objects.create(
-            request=request,
-            role=role,
-            email=email,
-            first_name=fields["first_name"].strip(),
-            last_name=fields["last_name"].strip(),
-            profession=fields["profession"].strip(),
-        )
-
-
-def remove_person(*, person: RequestedPerson) -> None:
-    """Remove a person from an editable request."""
-    with transaction.atomic():
-        request = _locked(person.request)
-        _require_editable(request)
-        person.delete()
-
-
-def submit_request(*, request: HabilitationRequest, message: str = "") -> None:
-    """Send the draft (or the corrected request) to staff, with an optional
-    message. Journals HABILITATION_REQUEST_SUBMITTED; e-mails an acknowledgement.
-    Raises OnboardingError (not editable, no référent)."""
-    with transaction.atomic():
-        request = _locked(request)
-        _require_editable(request)
-        if not request.people.filter(role=PersonRole.REFERENT).exists():
-            raise OnboardingError(_("Indiquez au moins un futur référent."))
-        resubmitted = request.status == RequestStatus.CHANGES_ASKED
-        request.status = RequestStatus.SUBMITTED
-        request.submitted_at = timezone.now()
-        request.save(update_fields=["status", "submitted_at"])
-        if message.strip():
-            RequestMessage.objects.create(
-                request=request,
-                author_kind=MessageAuthor.REQUESTER,
-                body=message.strip(),
-            )
-        _journal(
-            audit.Action.HABILITATION_REQUEST_SUBMITTED,
-            request,
-            resubmitted=resubmitted,
-        )
-        _mail_requester(
-            request,
-            "request_received",
-            _("Nous avons bien reçu votre demande d'habilitation"),
-        )
-
-
-def write_requester_message(*, request: HabilitationRequest, body: str) -> None:
-    """The requester writes to staff about a request under review."""
-    with transaction.atomic():
-        request = _locked(request)
-        if not access.can_write_message(request):
-            raise OnboardingError(_("Vous ne pouvez pas écrire sur cette demande."))
-        RequestMessage.objects.create(
-            request=request, author_kind=MessageAuthor.REQUESTER, body=body.strip()
-        )
-
-
-def _require_reviewable(request: HabilitationRequest, by: Aidant):
-    request = _locked(request)
-    if not access.can_review(by, request):
-        raise OnboardingError(_("Cette demande n'est pas en attente d'examen."))
-    return request
 
 
 def ask_changes(*, request: HabilitationRequest, by: Aidant, message: str) -> None:
@@ -389,7 +232,6 @@ def validate_habilitation(
     """Staff activate a requested habilitation or reactivate a suspended one
     (aidants.services.habilitations.activate_habilitation journals it), and the
     aidant is told by e-mail that the account is active."""
-    from aidants.services.habilitations import activate_habilitation
 
     with transaction.atomic():
         hab = activate_habilitation(
