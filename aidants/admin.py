@@ -26,6 +26,7 @@ from aidants.models import (
 )
 from aidants.services.enrolment import issue_enrolment_link
 from aidants.services.habilitations import activate_habilitation, refuse_habilitation
+from config.admin_site import ReadOnlyAdmin
 
 
 @admin.register(Structure)
@@ -144,7 +145,7 @@ class RefusalForm(forms.Form):
 
 
 @admin.register(Habilitation)
-class HabilitationAdmin(admin.ModelAdmin):
+class HabilitationAdmin(ReadOnlyAdmin):
     list_display = (
         "aidant",
         "structure",
@@ -159,16 +160,6 @@ class HabilitationAdmin(admin.ModelAdmin):
     list_select_related = ("aidant", "structure")
     ordering = ("-requested_at", "structure__name")
     actions = ("approve", "refuse")
-
-    # Read-only: every status change goes through a journaled service.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_decide_permission(self, request):
         return access.can_activate_habilitation(request.user)
@@ -215,7 +206,7 @@ class HabilitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(CarteTOTP)
-class CarteTOTPAdmin(admin.ModelAdmin):
+class CarteTOTPAdmin(ReadOnlyAdmin):
     # The seed lives in the linked device and is never displayed.
     list_display = (
         "serial",
@@ -231,17 +222,8 @@ class CarteTOTPAdmin(admin.ModelAdmin):
     fields = list_display
     readonly_fields = list_display
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SafeDeviceAdmin(admin.ModelAdmin):
+class SafeDeviceAdmin(ReadOnlyAdmin):
     """Lists OTP devices without their key, QR code or provisioning URI."""
 
     list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
@@ -250,15 +232,6 @@ class SafeDeviceAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     fields = ("user", "name", "confirmed", "created_at", "last_used_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 if admin.site.is_registered(PlainTOTPDevice):

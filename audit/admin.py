@@ -2,35 +2,15 @@
 
 from django.contrib import admin
 
+from audit.journal import HASHED_FIELDS
 from audit.models import JournalCheckpoint, JournalEntry, ServiceKey
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """No add, change or delete: the database triggers would refuse them anyway."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from config.admin_site import ReadOnlyAdmin
 
 
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = (
-        "seq",
-        "created_at",
-        "action",
-        "actor_type",
-        "actor_id",
-        "structure_id",
-        "usager_id",
-        "mandat_id",
-        "demarche",
-    )
+    # The hashed fields, but the client and the details (shown on the entry).
+    list_display = tuple(f for f in HASHED_FIELDS if f not in ("client_id", "details"))
     list_filter = ("action", "actor_type", "demarche")
     search_fields = (
         "=actor_id",

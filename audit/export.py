@@ -7,20 +7,14 @@ from datetime import UTC
 from typing import Any
 
 from audit.actions import Action
+from audit.journal import HASHED_FIELDS
 
+# The hashed fields in their order, the action's label beside its code, then
+# the chain's two hashes.
 COLUMNS = (
-    "seq",
-    "created_at",
-    "action",
+    *HASHED_FIELDS[:3],
     "action_label",
-    "actor_type",
-    "actor_id",
-    "structure_id",
-    "usager_id",
-    "mandat_id",
-    "demarche",
-    "client_id",
-    "details",
+    *HASHED_FIELDS[3:],
     "prev_hash",
     "entry_hash",
 )

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,3 +31,17 @@ class RelaisAdminSite(OTPAdminSite):
         next_url = request.GET.get("next") or reverse("admin:index")
         step = "aidants:otp" if user.is_authenticated else "aidants:login"
         return redirect(f"{reverse(step)}?{urlencode({'next': next_url})}")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff look, never edit: every change goes through a journaled service (or,
+    for the journal, is refused by the database triggers anyway)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -3,18 +3,8 @@ through mandats.services (signed, journaled; a revocation is never undone)."""
 
 from django.contrib import admin
 
+from config.admin_site import ReadOnlyAdmin
 from mandats.models import Autorisation, Mandat, Usager
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Usager)

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from aidants.demarches import Demarche
+from config.admin_site import ReadOnlyAdmin
 from oidc import services
 from oidc.models import Client, LogoutDelivery
 from oidc.validators import validate_redirect_uri
@@ -132,18 +133,9 @@ def _secrets_page(request, shown):
 
 
 @admin.register(LogoutDelivery)
-class LogoutDeliveryAdmin(admin.ModelAdmin):
+class LogoutDeliveryAdmin(ReadOnlyAdmin):
     """Read-only view of the back-channel logout queue (the worker writes it)."""
 
     list_display = ["created_at", "client", "reason", "status", "attempts"]
     list_filter = ["status", "reason"]
     readonly_fields = [f.name for f in LogoutDelivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
