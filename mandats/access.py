@@ -1,7 +1,8 @@
 """The one decision: may this aidant act for this usager on this démarche now?
 
 Pure: reads only, never writes. The web pages and the OIDC bridge reach it through
-`mandats.services.authorize_use` (journaled) or `check_use` (not journaled).
+`mandats.services.authorize_use` (journaled), or directly for re-checks whose
+own action the caller journals (the OIDC token and userinfo).
 """
 
 from dataclasses import dataclass

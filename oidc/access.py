@@ -1,6 +1,6 @@
-"""Decisions of the OIDC bridge. The act-for decision itself is mandats.access
-(through mandats.services.check_use); here we only find out whether the aidant's
-session is still verified and whether an access token still stands."""
+"""Decisions of the OIDC bridge. The act-for decision itself is
+mandats.access.can_act; here we only find out whether the aidant's session is
+still verified and whether an access token still stands."""
 
 from dataclasses import dataclass
 from importlib import import_module
@@ -8,7 +8,7 @@ from importlib import import_module
 from django.conf import settings
 
 from aidants import session as aidant_session
-from mandats.services import check_use
+from mandats.access import can_act
 from oidc.models import AuthorizationCode, Token
 
 
@@ -40,7 +40,7 @@ class TokenCheck:
 
 def _still_allowed(source: AuthorizationCode | Token, demarche: str) -> bool:
     autorisation = source.autorisation
-    decision = check_use(
+    decision = can_act(
         aidant=source.aidant,
         usager=source.usager,
         demarche=demarche,

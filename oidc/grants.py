@@ -24,7 +24,7 @@ from authlib.oidc.core.errors import (
 from authlib.oidc.core.util import create_half_hash
 
 from aidants.demarches import Demarche
-from oidc import claims, keys, services
+from oidc import access, claims, keys, services
 from oidc.models import AuthorizationCode, Client
 
 MAX_PARAM_LENGTH = 512
@@ -331,7 +331,7 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):
         """The aidant, if the mandate still allows the use (re-checked here)."""
-        if not services.code_still_allowed(authorization_code):
+        if not access.code_still_allowed(authorization_code):
             raise InvalidGrantError("The mandate no longer allows this use.")
         return authorization_code.aidant
 

@@ -28,6 +28,7 @@ from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
 from mandats.models import Autorisation, Usager
+from mandats.services import authorize_use
 from oidc import access, claims, keys, services
 from oidc.claims import issuer
 from oidc.discovery import discovery_document
@@ -221,13 +222,13 @@ def _approve(request, *, grant, usagers, offered):
     client = grant.client
     structure = request.user.current_structure
     with transaction.atomic():
-        decision = services.use_mandat(
+        decision = authorize_use(
             aidant=request.user,
             usager=usager,
             demarche=demarche,
             structure=structure,
-            client=client,
             session_verified=request.user.is_verified(),
+            client_id=client.client_id,
             request=request,
         )
         if not decision.allowed:

@@ -25,13 +25,12 @@ from mandats.services.revocation import (
     revoke_autorisation,
     revoke_mandat,
 )
-from mandats.services.use import authorize_use, check_use
+from mandats.services.use import authorize_use
 from mandats.signing import identity_snapshot, sign_mandat
 
 __all__ = [
     "REASON_REPLACED",
     "authorize_use",
-    "check_use",
     "create_mandat",
     "identify_usager",
     "renew_mandat",

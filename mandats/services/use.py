@@ -1,6 +1,5 @@
 """Acting for a usager: the decision (mandats.access) and its journal entry."""
 
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -10,27 +9,6 @@ from aidants.models import Aidant, Structure
 from mandats import access
 from mandats.access import Decision
 from mandats.models import Usager
-
-
-def check_use(
-    *,
-    aidant: Aidant,
-    usager: Usager,
-    demarche: str,
-    structure: Structure | None,
-    session_verified: bool,
-    at: datetime | None = None,
-) -> Decision:
-    """The same decision as `authorize_use`, without journaling: for re-checks
-    (userinfo, token refresh) whose own action is journaled by the caller."""
-    return access.can_act(
-        aidant=aidant,
-        usager=usager,
-        demarche=demarche,
-        structure=structure,
-        session_verified=session_verified,
-        at=at,
-    )
 
 
 def authorize_use(
@@ -47,7 +25,7 @@ def authorize_use(
     ACCESS_DENIED with the reason otherwise, in one transaction. Never raises on
     a refusal: the caller must stop when `decision.allowed` is False."""
     with transaction.atomic():
-        decision = check_use(
+        decision = access.can_act(
             aidant=aidant,
             usager=usager,
             demarche=demarche,

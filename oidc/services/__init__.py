@@ -13,10 +13,8 @@ from django.utils import timezone
 
 import audit
 from aidants.models import Aidant, Structure
-from mandats.access import Decision
 from mandats.models import Autorisation, Usager
-from mandats.services import authorize_use
-from oidc import access, backchannel
+from oidc import backchannel
 from oidc.models import (
     AuthorizationCode,
     Client,
@@ -51,29 +49,6 @@ class AuthorizationContext:
     acr: str = "eidas1"
 
 
-def use_mandat(
-    *,
-    aidant: Aidant,
-    usager: Usager,
-    demarche: str,
-    structure: Structure,
-    client: Client,
-    session_verified: bool,
-    request: Any = None,
-) -> Decision:
-    """Ask mandats.access through `authorize_use`, which journals MANDAT_USED or
-    ACCESS_DENIED (with the client)."""
-    return authorize_use(
-        aidant=aidant,
-        usager=usager,
-        demarche=demarche,
-        structure=structure,
-        session_verified=session_verified,
-        client_id=client.client_id,
-        request=request,
-    )
-
-
 def create_authorization_code(
     *,
     code: str,
@@ -84,7 +59,7 @@ def create_authorization_code(
     data: dict[str, Any],
 ) -> AuthorizationCode:
     """Store the hash of a fresh 60-second code (the use itself was journaled
-    by `use_mandat`)."""
+    by `mandats.services.authorize_use`)."""
     now = timezone.now()
     return AuthorizationCode.objects.create(
         code_hash=sha256_hex(code),
@@ -162,12 +137,6 @@ def mark_code_used(item: AuthorizationCode) -> None:
     """Consume the code (inside the token request's transaction)."""
     item.used_at = timezone.now()
     item.save(update_fields=["used_at"])
-
-
-def code_still_allowed(item: AuthorizationCode) -> bool:
-    """Re-check the mandate between the code and the token (no journal: the
-    token issuance that follows is journaled)."""
-    return access.code_still_allowed(item)
 
 
 def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token:

@@ -7,7 +7,6 @@ from mandats.exceptions import AlreadyRevoked
 from mandats.models import Autorisation, Mandat, Usager
 from mandats.services import (
     authorize_use,
-    check_use,
     revoke_autorisation,
     revoke_mandat,
 )
@@ -62,9 +61,9 @@ def test_unverified_session_is_denied_and_journaled(aidant, mandat, assert_journ
     assert_journaled("access_denied", details={"reason": "session_not_verified"})
 
 
-def test_check_use_journals_nothing(aidant, mandat):
+def test_the_decision_alone_journals_nothing(aidant, mandat):
     before = JournalEntry.objects.count()
-    decision = check_use(
+    decision = access.can_act(
         aidant=aidant,
         usager=mandat.usager,
         demarche="social",

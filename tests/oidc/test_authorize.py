@@ -136,7 +136,7 @@ def test_denied_decision_shows_french_page_and_is_journaled(
         assert isinstance(decision, Decision)
         return decision
 
-    monkeypatch.setattr("oidc.services.authorize_use", refuse)
+    monkeypatch.setattr("oidc.views.authorize_use", refuse)
     params, _ = authorize_params(rp)
     response = pick(aidant_client, params, usager_with_mandat)
     assert response.status_code == 403
