@@ -110,3 +110,17 @@ def test_requester_writes_to_staff_under_review(client):
     assert request.messages.get().body == "Une question"
     page = client.get(url("request-detail", request)).content.decode()
     assert "Une question" in page
+
+
+def test_a_refused_private_link_never_writes_its_token_to_the_logs(client, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    request = HabilitationRequestFactory()
+    token = access.request_link_token(request)
+    HabilitationRequest.objects.filter(pk=request.pk).update(
+        created_at=timezone.now() - timedelta(days=400)
+    )
+    assert client.get(url("request-detail", request)).status_code == 410
+    assert caplog.records  # the request itself is logged (ops.middleware)
+    assert not [r for r in caplog.records if token in r.getMessage()]
