@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from aidants.services.login import normalize_token
 
 
-class LoginForm(forms.Form):
-    email = forms.EmailField(
+def _email_field() -> forms.EmailField:
+    """The account's e-mail, as the login and the password reset ask for it."""
+    return forms.EmailField(
         label=_("Adresse électronique"),
         max_length=254,
         error_messages={
@@ -16,6 +17,10 @@ class LoginForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "username"}),
     )
+
+
+class LoginForm(forms.Form):
+    email = _email_field()
     password = forms.CharField(
         label=_("Mot de passe"),
         max_length=256,
@@ -76,12 +81,4 @@ class SwitchStructureForm(forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(
-        label=_("Adresse électronique"),
-        max_length=254,
-        error_messages={
-            "required": _("Saisissez votre adresse électronique."),
-            "invalid": _("Saisissez une adresse électronique valide."),
-        },
-        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
-    )
+    email = _email_field()
