@@ -3,7 +3,6 @@ holds a session the aidant opened for her; a logout worker runs in the
 background, and the service's session ends within seconds, without the aidant
 doing anything. With the service down, the logout arrives once it is back."""
 
-import contextlib
 import threading
 import time
 
@@ -29,6 +28,7 @@ class Worker:
     def __init__(self) -> None:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
+        self.errors: list[str] = []
 
     def run(self) -> None:
         if connection.vendor == "sqlite":
@@ -38,9 +38,14 @@ class Worker:
                 cursor.execute("PRAGMA read_uncommitted = 1")
         try:
             while not self.stop.is_set():
-                # The in-memory test database's shared-cache lock: try again.
-                with contextlib.suppress(OperationalError):
+                try:
                     backchannel.drain_once()
+                except OperationalError:
+                    pass  # the in-memory test database's shared-cache lock: again
+                except Exception as error:  # noqa: BLE001 - kept for the assertion
+                    # A pass that fails must not end the worker: the journey
+                    # shows what it saw if deliveries stop.
+                    self.errors.append(repr(error))
                 self.stop.wait(0.3)
         finally:
             connections.close_all()
@@ -97,9 +102,9 @@ def test_revoking_the_demarche_ends_the_service_session_at_once(
     usager_ui.page.get_by_role("button", name="S'identifier avec FranceConnect").click()
     usager_ui.submit("demo-angela-dubois", "usager-space")
 
-    with Worker():
+    with Worker() as worker:
         usager_revokes(usager_ui, "Social - Santé")
-        took = wait_until_demo_session_ends(ui, within=10)
+        took = wait_until_demo_session_ends(ui, within=30)
         ui.audit("demo-service-ended-by-relais")
         assert "Se connecter avec Relais" in ui.text()
         delivered = LogoutDelivery.objects.get(reason="autorisation_revoked")
@@ -111,16 +116,18 @@ def test_revoking_the_demarche_ends_the_service_session_at_once(
         act_for_her(ui, aidant, "Famille - Scolarité")
         settings.DEMO_SERVICE_ENABLED = False  # the service answers 404
         usager_revokes(usager_ui, "Famille - Scolarité")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not JournalEntry.objects.filter(action="service_logout_failed").exists():
-            assert time.monotonic() < deadline, "no failed delivery journaled"
+            assert time.monotonic() < deadline, (
+                f"no failed delivery journaled (worker errors: {worker.errors})"
+            )
             time.sleep(0.3)
         pending = LogoutDelivery.objects.get(
-            reason="autorisation_revoked", attempts=1, status=DeliveryStatus.PENDING
+            reason="autorisation_revoked", status=DeliveryStatus.PENDING
         )
-        assert pending.last_error == "HTTP 404"
+        assert pending.attempts >= 1 and pending.last_error == "HTTP 404"
         settings.DEMO_SERVICE_ENABLED = True  # back
-        wait_until_demo_session_ends(ui, within=15)
+        wait_until_demo_session_ends(ui, within=30)
     pending.refresh_from_db()
     assert pending.status == DeliveryStatus.DELIVERED and pending.attempts >= 2
     assert JournalEntry.objects.filter(action="service_logout_delivered").count() == 2
