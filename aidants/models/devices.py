@@ -4,16 +4,14 @@ cards and backup codes (stored as keyed hashes)."""
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
 
 from django.conf import settings
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
-from aidants.models.people import Aidant
+from aidants.models.people import Aidant, SingleUseLink
 from aidants.models.structures import Structure
 from audit.sealing import SealedField, pepper_hmacs, seal, unseal
 
@@ -70,12 +68,9 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     _read_str_from_settings = PlainTOTPDevice._read_str_from_settings
 
 
-class EnrolmentLink(models.Model):
-    """A single-use, expiring e-mailed link to enrol a first (or replacement)
-    second factor. Only the SHA-256 of its token is kept."""
+class EnrolmentLink(SingleUseLink):
+    """A link to enrol a first (or replacement) second factor."""
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True)
     aidant = models.ForeignKey(
         Aidant, on_delete=models.CASCADE, related_name="enrolment_links"
     )
@@ -85,25 +80,12 @@ class EnrolmentLink(models.Model):
     issued_by = models.ForeignKey(
         Aidant, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    device = models.ForeignKey(
-        "TOTPDevice",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("lien d'activation du second facteur")
 
     def __str__(self) -> str:
         return f"EnrolmentLink {self.uuid}"
-
-    def is_usable(self, at: datetime | None = None) -> bool:
-        return self.used_at is None and (at or timezone.now()) < self.expires_at
 
 
 class CardUnlinkReason(models.TextChoices):

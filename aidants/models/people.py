@@ -190,23 +190,17 @@ class Habilitation(models.Model):
         )
 
 
-class Invitation(models.Model):
-    """A single-use, expiring link emailed to a new aidant. Only its hash is kept."""
+class SingleUseLink(models.Model):
+    """A single-use, expiring e-mailed link (invitation, enrolment). Only the
+    SHA-256 of its token is kept. `device`: the unconfirmed app device shown at
+    the first opening, so a re-opened link shows the same secret until it is
+    confirmed."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, unique=True)
-    aidant = models.ForeignKey(
-        Aidant, on_delete=models.CASCADE, related_name="invitations"
-    )
-    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+")
-    invited_by = models.ForeignKey(
-        Aidant, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
-    # The unconfirmed app device shown at the first opening: a re-opened link
-    # shows the same secret until it is confirmed.
     device = models.ForeignKey(
         "TOTPDevice",
         null=True,
@@ -216,10 +210,26 @@ class Invitation(models.Model):
     )
 
     class Meta:
+        abstract = True
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        return self.used_at is None and (at or timezone.now()) < self.expires_at
+
+
+class Invitation(SingleUseLink):
+    """A link emailed to a new aidant (or an existing account) to join a
+    structure."""
+
+    aidant = models.ForeignKey(
+        Aidant, on_delete=models.CASCADE, related_name="invitations"
+    )
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(
+        Aidant, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
         verbose_name = _("invitation")
 
     def __str__(self) -> str:
         return f"Invitation {self.uuid}"
-
-    def is_usable(self, at: datetime | None = None) -> bool:
-        return self.used_at is None and (at or timezone.now()) < self.expires_at
