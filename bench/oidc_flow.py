@@ -91,8 +91,10 @@ def server_env(database_url: str, port: int) -> dict[str, str]:
 
 
 def prepare(env: dict[str, str], aidants: int) -> dict:
-    """Migrate, seed, add usagers with live mandates; return the seed output."""
-    os.environ.update(env)
+    """Migrate, seed, add usagers with live mandates; return the seed output.
+    This process installs the demo app for `seed_demo` (RELAIS_DEMO=1); the
+    measured gunicorn runs production's settings, without it."""
+    os.environ.update(env, RELAIS_DEMO="1")
     sys.path.insert(0, str(BASE_DIR))
     import django
 

@@ -32,7 +32,11 @@ SITE_URL = env_str("RELAIS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 OIDC_ISSUER = env_str("RELAIS_OIDC_ISSUER", "").rstrip("/")
 OIDC_CODE_TTL_SECONDS = 60
 OIDC_TOKEN_TTL_SECONDS = 600
-# Demo online service (/demo-service/): on with DEBUG (`make run`), off in prod.
+# The demo app (demo/: `seed_demo`, the FranceConnect sandbox, the demo online
+# service): installed with DEBUG (`make run`) or RELAIS_DEMO=1 (the tests, CI's
+# seed on PostgreSQL, the bench's data), never by production's defaults.
+DEMO_INSTALLED = env_bool("RELAIS_DEMO", DEBUG)
+# Demo online service (/demo-service/, demo app only): on with DEBUG, off otherwise.
 DEMO_SERVICE_ENABLED = env_bool("RELAIS_DEMO_SERVICE", DEBUG)
 # Where the demo service notes the sessions Relais ended (back-channel logout):
 # files, so that every process of `make run` sees them.
@@ -64,6 +68,8 @@ INSTALLED_APPS = [
     "oidc",
     "onboarding",
 ]
+if DEMO_INSTALLED:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     # Outermost: request id and the one log line per request, then bodies refused
@@ -253,7 +259,7 @@ INACTIVITY_SUSPEND_DAYS = 182
 INACTIVITY_WARN_DAYS = 152
 
 # FranceConnect (usager identity). Defaults: the embedded sandbox on loopback
-# (`python -m mandats.sandbox`), which accepts any client id and secret.
+# (`python -m demo.sandbox`), which accepts any client id and secret.
 FC_ISSUER = env_str("FC_ISSUER", "http://127.0.0.1:9400").rstrip("/")
 FC_CLIENT_ID = env_str("FC_CLIENT_ID", "relais-sandbox")
 FC_CLIENT_SECRET = env_secret("FC_CLIENT_SECRET") or "relais-sandbox-secret"

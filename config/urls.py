@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,8 +16,10 @@ urlpatterns = [
     path("", include("mandats.urls")),
     path("", include("oidc.urls")),
     path("", include("onboarding.urls")),
-    path("demo-service/", include("demo_rp.urls")),
 ]
+# The demo online service, where the demo app is installed (never in production).
+if apps.is_installed("demo"):
+    urlpatterns.append(path("demo-service/", include("demo.rp.urls")))
 
 # A database outage answers 503 with Retry-After (a French page, or OAuth JSON
 # for online services) instead of 500.

@@ -29,7 +29,7 @@ class PortTaken(Exception):
 
 def sandbox_port() -> int:
     """The FranceConnect sandbox's port: RELAIS_FC_SANDBOX_PORT, 9400 by default."""
-    from mandats.sandbox import DEFAULT_PORT
+    from demo.sandbox import DEFAULT_PORT
 
     return int(os.environ.get("RELAIS_FC_SANDBOX_PORT") or DEFAULT_PORT)
 
@@ -84,7 +84,7 @@ def start_sidecars(env: dict[str, str]) -> list[subprocess.Popen]:
     """Start the processes that run beside the web server and return them; they
     are stopped on exit. Today: the local FranceConnect sandbox (oidc-provider-
     mock on loopback), unless FC_ISSUER names another provider."""
-    from mandats.sandbox import dev_sidecar
+    from demo.sandbox import dev_sidecar
 
     command = dev_sidecar(env, port=sandbox_port())
     if command is None:

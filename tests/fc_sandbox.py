@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from mandats.sandbox import sandbox_command
+from demo.sandbox import sandbox_command
 
 
 @dataclass

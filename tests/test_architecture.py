@@ -17,12 +17,11 @@ PACKAGES = [
     "audit",
     "onboarding",
     "demo",
-    "demo_rp",
 ]
 MAX_LINES = 400
 # Which project app may import which (DESIGN.md "Layout"). `config` holds the
 # project's shared helpers (client address, rate limits) beside its settings and
-# urls; the demo apps sit on top and may import any app.
+# urls; the demo app sits on top and may import any app, none imports it.
 ALLOWED = {
     "audit": {"config"},
     "ops": {"audit", "config"},
@@ -30,6 +29,7 @@ ALLOWED = {
     "mandats": {"aidants", "audit", "config"},
     "oidc": {"mandats", "aidants", "audit", "config"},
     "onboarding": {"aidants", "audit", "config", "ops"},
+    "demo": {"onboarding", "oidc", "mandats", "aidants", "audit", "config", "ops"},
 }
 
 
@@ -157,6 +157,24 @@ def test_apps_depend_one_way():
             if other != app and other not in ALLOWED[app]:
                 wrong.append(f"{module} imports {target}")
     assert wrong == []
+
+
+def test_no_app_imports_the_demo():
+    """Production does not install the demo app (config/settings.py): nothing
+    else may need it, `config` included (its urls name it by string only when
+    it is installed)."""
+    importers = [
+        f"{module} imports {target}"
+        for module in MODULES
+        if not module.startswith("demo")
+        for target in _module_level_imports(module) | _function_imports(module)
+        if target.split(".")[0] == "demo"
+    ]
+    assert importers == []
+
+
+def test_every_package_has_its_allowed_imports():
+    assert set(PACKAGES) - {"config"} == set(ALLOWED)
 
 
 def _function_imports(module: str) -> set[str]:

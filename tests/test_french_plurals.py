@@ -19,7 +19,7 @@ SOURCES = (
     "audit",
     "onboarding",
     "ops",
-    "demo_rp",
+    "demo",
     "config",
     "templates",
 )

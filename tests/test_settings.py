@@ -24,7 +24,8 @@ def run(*args, env_update=None, drop=()):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("DJANGO_") and key not in drop
+        # RELAIS_DEMO: pytest installs the demo app (pyproject's [tool.pytest]).
+        if not key.startswith("DJANGO_") and key != "RELAIS_DEMO" and key not in drop
     }
     env["DATABASE_URL"] = os.environ.get("DATABASE_URL", "sqlite:///:memory:")
     env.update(env_update or {})
@@ -129,6 +130,38 @@ def test_debug_is_off_unless_asked():
     assert setting("DEBUG") == "False"
     assert setting("DEBUG", {"DJANGO_DEBUG": "0"}) == "False"
     assert setting("DEBUG", {"DJANGO_DEBUG": "1"}) == "True"
+
+
+def test_production_installs_no_demo_app_and_serves_no_demo_service():
+    assert "'demo'" not in setting("INSTALLED_APPS", PRODUCTION)
+    code = (
+        "import django, os;"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings');"
+        "django.setup();"
+        "from django.urls import resolve;"
+        "print(resolve('/demo-service/').url_name)"
+    )
+    result = run("-c", code, env_update=PRODUCTION)
+    assert "Resolver404" in result.stderr
+    result = run("-c", code, env_update={"RELAIS_DEMO": "1"})
+    assert result.stdout.strip() == "home", result.stderr
+
+
+def test_the_demo_app_is_installed_with_debug_or_when_asked():
+    assert "'demo'" in setting("INSTALLED_APPS", {"DJANGO_DEBUG": "1"})
+    assert "'demo'" in setting("INSTALLED_APPS", {"RELAIS_DEMO": "1"})
+    assert "'demo'" not in setting(
+        "INSTALLED_APPS", {"DJANGO_DEBUG": "1", "RELAIS_DEMO": "0"}
+    )
+
+
+def test_runtime_dependencies_hold_no_mock():
+    """The FranceConnect sandbox (oidc-provider-mock: Flask, uvicorn, pydantic)
+    is in the dev extra only: production's lock file does not install it."""
+    production = (BASE_DIR / "requirements" / "base.txt").read_text().lower()
+    for name in ("oidc-provider-mock", "flask==", "uvicorn==", "pydantic=="):
+        assert name not in production
+    assert "oidc-provider-mock" in (BASE_DIR / "requirements" / "dev.txt").read_text()
 
 
 def test_secure_cookies_and_hsts_outside_debug():

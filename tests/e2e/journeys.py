@@ -4,9 +4,9 @@ from datetime import date
 
 from django.utils import timezone
 
-from demo_rp import config as demo_service
+from demo.rp import config as demo_service
+from demo.sandbox import demo_identity
 from mandats.models import Mandat
-from mandats.sandbox import demo_identity
 from mandats.services import create_mandat
 from oidc import keys, services
 from oidc.models import Client

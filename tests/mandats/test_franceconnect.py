@@ -141,12 +141,12 @@ def test_sandbox_serves_discovery(fc_sandbox):
 
 
 def test_dev_sidecar_starts_the_sandbox_only_when_no_provider_is_set():
-    from mandats.sandbox import dev_sidecar
+    from demo.sandbox import dev_sidecar
 
     env = {}
     command = dev_sidecar(env, port=9400)
     assert env["FC_ISSUER"] == "http://127.0.0.1:9400"
-    assert command[1:3] == ["-m", "mandats.sandbox"]
+    assert command[1:3] == ["-m", "demo.sandbox"]
     assert command.count("--user-claims") == 4
     assert (
         dev_sidecar({"FC_ISSUER": "https://fcp.integ01.dev-franceconnect.fr"}) is None

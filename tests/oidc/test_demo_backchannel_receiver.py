@@ -8,8 +8,8 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from demo_rp import config as demo_config
-from demo_rp import sessions
+from demo.rp import config as demo_config
+from demo.rp import sessions
 from mandats.models import RevokedBy
 from mandats.services import revoke_mandat
 from oidc import backchannel, keys, services

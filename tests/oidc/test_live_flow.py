@@ -12,7 +12,7 @@ from django.test import Client as DjangoClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from demo_rp import config as demo_config
+from demo.rp import config as demo_config
 from mandats.services import revoke_mandat
 from oidc import services
 from oidc.models import Client, Token
@@ -96,8 +96,8 @@ def test_authlib_client_completes_the_flow_and_revocation_reaches_it(
 
 
 def test_demo_service_logs_in_through_relais(live, aidant, usager_with_mandat):
-    from aidants.demo import DemoContext
-    from demo_rp.seed import seed_demo_client
+    from demo.aidants import DemoContext
+    from demo.rp.seed import seed_demo_client
 
     seed_demo_client(
         DemoContext(

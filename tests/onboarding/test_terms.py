@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from aidants.demo import AIDANT, REFERENT
 from aidants.models import Aidant
+from demo.aidants import AIDANT, REFERENT
 from onboarding import terms
 from onboarding.models import TermsAcceptance
 from tests.conftest import verified_client

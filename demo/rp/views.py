@@ -29,7 +29,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from demo_rp import config, sessions
+from demo.rp import config, sessions
 
 COOKIE = "relais_demo_service"
 COOKIE_SALT = "demo_rp.state"

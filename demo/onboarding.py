@@ -1,11 +1,10 @@
 """`seed_demo` part of onboarding: the demo accounts have accepted the terms of
 use in force, so that the demo logins (and the load tests) land where they aim."""
 
-from aidants.demo import DemoContext, demo_seeder
+from demo.aidants import DemoContext
 from onboarding import terms
 
 
-@demo_seeder
 def accept_terms_for_demo_accounts(context: DemoContext) -> None:
     people = [context.staff, context.referent, context.aidant, *context.extra_aidants]
     for aidant in people:

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from aidants.demo import DemoContext, demo_seeder
+from demo.aidants import DemoContext
+from demo.sandbox import demo_identity
 from mandats.models import Mandat, RevokedBy, Usager
-from mandats.sandbox import demo_identity
 from mandats.services import create_mandat, identify_usager, revoke_mandat
 from mandats.signing import sign_mandat
 
@@ -115,7 +115,6 @@ def _describe(mandat: Mandat) -> dict:
     }
 
 
-@demo_seeder
 def seed_demo_usagers(context: DemoContext) -> None:
     """Usagers of the demo structure, listed under "usagers": "mandats" holds
     the live ones (expiring included), "other_mandats" the expired and revoked."""

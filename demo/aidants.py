@@ -1,9 +1,7 @@
-"""Demo data for `manage.py seed_demo` (development and test machines only).
-
-Idempotent: a second run finds every row in place and changes nothing, so the
-journal does not grow. Other apps add their demo data (usagers with mandates,
-an online service) with the `demo_seeder` decorator in their own `demo.py`
-module, which `seed_demo` imports; see `DemoContext` for what they receive.
+"""The aidants' part of `seed_demo`: the demo structure, a staff member, a
+référente, an aidant (and N more for load tests), with fixed passwords and TOTP
+seeds so that printed logins stay valid across runs. The other parts
+(demo/seed.py) receive a `DemoContext`.
 """
 
 import base64
@@ -90,15 +88,8 @@ class DemoContext:
     output: dict[str, Any] = field(default_factory=dict)
 
 
+# A later part of the seed (demo/seed.py): adds its rows and its output.
 Seeder = Callable[[DemoContext], None]
-SEEDERS: list[Seeder] = []
-
-
-def demo_seeder(func: Seeder) -> Seeder:
-    """Register `func(context)` to run after the aidants' demo data."""
-    if func not in SEEDERS:
-        SEEDERS.append(func)
-    return func
 
 
 def _login(account: DemoAccount) -> dict[str, str]:
@@ -200,10 +191,9 @@ def _ensure_habilitation(
         designate_referent(habilitation=hab, by=staff)
 
 
-def seed(*, extra_aidants: int = 0) -> dict[str, Any]:
+def seed_aidants(*, extra_aidants: int = 0) -> DemoContext:
     """Create (or find) the demo structure, staff member, référent, aidant and
-    `extra_aidants` more aidants, then run the registered seeders. Returns the
-    logins as DESIGN.md's seed_demo contract describes them."""
+    `extra_aidants` more aidants; their logins are in the context's output."""
     structure = _ensure_structure()
     staff = _ensure_account(STAFF, None)
     members = {}
@@ -229,6 +219,4 @@ def seed(*, extra_aidants: int = 0) -> dict[str, Any]:
             "usagers": [],
         },
     )
-    for seeder in SEEDERS:
-        seeder(context)
-    return context.output
+    return context

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from demo_rp import views
+from demo.rp import views
 
 app_name = "demo_rp"
 

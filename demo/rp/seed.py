@@ -1,13 +1,12 @@
 """`seed_demo` part of the demo online service: registers it with the OIDC
-bridge (moved out of `oidc`, which must not depend on the demo)."""
+bridge, as staff would register a real one."""
 
-from aidants.demo import DemoContext, demo_seeder
-from demo_rp import config as demo_service
+from demo.aidants import DemoContext
+from demo.rp import config as demo_service
 from oidc import keys, services
 from oidc.models import Client
 
 
-@demo_seeder
 def seed_demo_client(context: DemoContext) -> None:
     """Register (or update) the demo service with its fixed demo secret."""
     keys.ensure_keys()

@@ -1,31 +1,13 @@
 import json
 from datetime import datetime
-from importlib import import_module
 
-from django.apps import apps
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import module_has_submodule
 from django.utils.timezone import localtime
 
-from aidants import demo
 from aidants.demarches import Demarche
 from aidants.templatetags.french import list_fr
 from audit.checkpoints import checkpoint_if_new_entries
-
-
-def load_demo_modules() -> None:
-    """Import `<app>.demo` for the project's own apps, so that their
-    `@demo_seeder` functions register (in INSTALLED_APPS order)."""
-    for config in apps.get_app_configs():
-        if not str(config.path).startswith(str(settings.BASE_DIR)):
-            continue
-        if module_has_submodule(config.module, "demo"):
-            import_module(f"{config.name}.demo")
-    # The demo online service is no installed app (it stands for an outside
-    # service): its seeder, which registers it as an OIDC client, is named here.
-    import_module("demo_rp.seed")
-
+from demo.seed import seed
 
 # The demo online service's keys, as the French output names them (--json
 # keeps the keys).
@@ -68,8 +50,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["aidants"] < 0 or options["aidants"] > 1000:
             raise CommandError("--aidants doit être compris entre 0 et 1000.")
-        load_demo_modules()
-        output = demo.seed(extra_aidants=options["aidants"])
+        output = seed(extra_aidants=options["aidants"])
         # Everything the demo journaled is witnessed outside the database at once.
         checkpoint_if_new_entries()
         if options["json"]:

@@ -1,6 +1,6 @@
 """The embedded FranceConnect sandbox: `oidc-provider-mock` on loopback.
 
-`python -m mandats.sandbox --port 9400` (or `sandbox_command(port)` from a dev
+`python -m demo.sandbox --port 9400` (or `sandbox_command(port)` from a dev
 runner or the tests) starts an OpenID Provider whose login page lists the demo
 identities below, in FranceConnect's formats. Its pages are styled offline
 (`styled_app`: a local copy of the CSS the mock would fetch from a CDN).
@@ -88,7 +88,7 @@ def sandbox_command(
     host: str = "127.0.0.1",
 ) -> list[str]:
     """The command line starting the sandbox on `host:port` (loopback only)."""
-    command = [sys.executable, "-m", "mandats.sandbox", "--host", host]
+    command = [sys.executable, "-m", "demo.sandbox", "--host", host]
     command += ["--port", str(port)]
     for identity in DEMO_IDENTITIES if identities is None else identities:
         command += ["--user-claims", json.dumps(identity, ensure_ascii=False)]

@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django_otp.oath import TOTP
 
-from aidants import access, demo
+from aidants import access
 from aidants.models import (
     Aidant,
     Habilitation,
@@ -18,6 +18,10 @@ from aidants.models import (
 )
 from aidants.validators import validate_siret
 from audit.models import JournalEntry
+from demo import aidants as demo
+from demo.rp import config as demo_service
+from demo.sandbox import DEMO_IDENTITIES
+from oidc.models import Client
 
 
 @pytest.fixture(autouse=True)
@@ -153,19 +157,15 @@ def test_human_output_lists_the_logins():
 
 
 @pytest.mark.django_db
-def test_registered_seeders_fill_the_output():
-    def fake_client(context):
-        context.output["client"] = {
-            "client_id": "demo",
-            "client_secret": "s",
-            "redirect_uri": "http://127.0.0.1:9000/cb",
-        }
-
-    demo.demo_seeder(fake_client)
-    try:
-        assert seed_json()["client"]["client_id"] == "demo"
-    finally:
-        demo.SEEDERS.remove(fake_client)
+def test_every_part_of_the_seed_fills_its_output():
+    """demo/seed.py's parts, in order: usagers with mandates, the accepted terms
+    of use, then the demo online service registered as an OIDC client."""
+    data = seed_json()
+    assert [u["fc_sub"] for u in data["usagers"]] == [
+        identity["sub"] for identity in DEMO_IDENTITIES
+    ]
+    assert data["client"]["client_id"] == demo_service.CLIENT_ID
+    assert Client.objects.get(client_id=demo_service.CLIENT_ID).active
 
 
 @pytest.mark.django_db

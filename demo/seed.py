@@ -1,0 +1,26 @@
+"""`manage.py seed_demo`: the demo data, part by part, in this order.
+
+Idempotent: a second run finds every row in place and changes nothing, so the
+journal does not grow. Each part receives the `DemoContext` of the aidants'
+part and adds its own output ("usagers", "client", ...).
+"""
+
+from typing import Any
+
+from demo import aidants, mandats, onboarding
+from demo.rp import seed as demo_service
+
+PARTS: list[aidants.Seeder] = [
+    mandats.seed_demo_usagers,
+    onboarding.accept_terms_for_demo_accounts,
+    demo_service.seed_demo_client,
+]
+
+
+def seed(*, extra_aidants: int = 0) -> dict[str, Any]:
+    """Create (or find) the demo structure and accounts, then every part;
+    returns the logins as README's seed_demo contract describes them."""
+    context = aidants.seed_aidants(extra_aidants=extra_aidants)
+    for part in PARTS:
+        part(context)
+    return context.output
