@@ -11,7 +11,6 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.shortcuts import redirect
@@ -20,6 +19,7 @@ import audit
 from aidants.demarches import Demarche
 from aidants.models import Aidant, Structure
 from audit.models import JournalEntry
+from mandats import online_services
 from mandats.franceconnect import Identity
 from mandats.models import Usager
 
@@ -120,15 +120,6 @@ def _names(model, field: str, values: set[str], attr) -> dict[str, str]:
     return {str(getattr(row, field)): attr(row) for row in rows}
 
 
-def _client_names(client_ids: set[str]) -> dict[str, str]:
-    # Soft dependency: mandats does not import oidc (oidc -> mandats).
-    try:
-        client_model = apps.get_model("oidc", "Client")
-    except LookupError:
-        return {}
-    return _names(client_model, "client_id", client_ids, lambda c: c.name)
-
-
 def uses(entries: list[JournalEntry]) -> list[Use]:
     """Journal MANDAT_USED entries as what the usager reads: when, which
     structure, the aidant's first name only, démarche, online service. Names are
@@ -140,7 +131,7 @@ def uses(entries: list[JournalEntry]) -> list[Use]:
     aidants = _names(
         Aidant, "uuid", {e.actor_id for e in entries}, lambda a: a.first_name
     )
-    clients = _client_names({e.client_id for e in entries if e.client_id})
+    clients = online_services.names({e.client_id for e in entries if e.client_id})
     result = []
     for entry in entries:
         try:

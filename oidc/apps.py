@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from mandats import online_services
+
 
 class OidcConfig(AppConfig):
     name = "oidc"
@@ -19,6 +21,10 @@ class OidcConfig(AppConfig):
         session_events.register(backchannel.end_sessions)
         # The app registry: models and signal modules load once ready() runs.
         from oidc.models import Client
+
+        # The usager space names the online services it lists (mandats cannot
+        # import oidc).
+        online_services.register(Client.objects.names)
 
         # Admin edits of online services are kept field by field; the secret's
         # hash and the pairwise key stay out of the history.

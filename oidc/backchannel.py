@@ -26,7 +26,7 @@ from django.utils import timezone
 
 import audit
 from aidants.session_events import SessionsEnded
-from audit import keys as service_keys
+from oidc import keys
 from oidc.claims import issuer, pairwise_id
 from oidc.keys import ID_TOKEN_ALGS
 from oidc.models import (
@@ -161,11 +161,8 @@ def sign_logout_token(delivery: LogoutDelivery) -> str:
     alg = delivery.client.id_token_signed_response_alg
     if alg not in ID_TOKEN_ALGS:
         alg = "ES256"
-    return service_keys.sign_jws(
-        logout_token_claims(delivery),
-        purpose=service_keys.KeyPurpose.ID_TOKEN,
-        alg=alg,
-        headers={"typ": LOGOUT_TOKEN_TYP},
+    return keys.sign_id_token(
+        logout_token_claims(delivery), alg=alg, typ=LOGOUT_TOKEN_TYP
     )
 
 

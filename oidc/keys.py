@@ -1,6 +1,8 @@
 """id_token signing keys: the `id_token` service keys of `audit.keys` (database,
 sealed under the key-encryption key, shared by every instance), ES256 by default
-and RS256 for clients that ask for it. They sign nothing else.
+and RS256 for clients that ask for it. They sign id_tokens and back-channel
+logout tokens (typed `logout+jwt`), nothing else; the rest of `oidc` signs and
+publishes them only through this module.
 
 Rotation (`manage.py rotate_keys`) makes a new key current; retired keys stay in
 the JWKS, so id_tokens signed before the rotation keep verifying until they expire.
@@ -15,12 +17,14 @@ ID_TOKEN_ALGS = ("ES256", "RS256")
 PURPOSE = KeyPurpose.ID_TOKEN
 
 
-def sign_id_token(payload: dict[str, Any], *, alg: str = "ES256") -> str:
-    """A compact JWS (typ JWT) of `payload` with the current `alg` key's kid."""
+def sign_id_token(
+    payload: dict[str, Any], *, alg: str = "ES256", typ: str = "JWT"
+) -> str:
+    """A compact JWS (header `typ`) of `payload` with the current `alg` key's kid."""
     if alg not in ID_TOKEN_ALGS:
         raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
     return service_keys.sign_jws(
-        payload, purpose=PURPOSE, alg=alg, headers={"typ": "JWT"}
+        payload, purpose=PURPOSE, alg=alg, headers={"typ": typ}
     )
 
 

@@ -88,6 +88,14 @@ class ClientQuerySet(models.QuerySet):
     def active(self) -> "ClientQuerySet":
         return self.filter(active=True)
 
+    def names(self, client_ids: set[str]) -> dict[str, str]:
+        """{client_id: name} of these online services, in one query."""
+        if not client_ids:
+            return {}
+        return dict(
+            self.filter(client_id__in=client_ids).values_list("client_id", "name")
+        )
+
 
 class Client(models.Model):
     """An online service that logs usagers in through Relais."""

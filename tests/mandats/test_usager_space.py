@@ -11,6 +11,7 @@ from mandats.services import create_mandat, revoke_mandat
 from mandats.usager_session import SESSION_KEY
 from tests.factories import MandatFactory, UsagerFactory
 from tests.fc_sandbox import callback_path, closed_port_issuer, fc_login
+from tests.oidc.conftest import make_rp
 
 SPACE = "/mon-espace/"
 
@@ -89,6 +90,29 @@ def test_login_shows_every_mandate_and_every_use(
     assert aidant.current_structure.name in uses
     assert aidant.first_name in uses and aidant.last_name not in uses
     assert "Social - Santé" in uses and "relais-demo-caf" in uses
+
+
+def test_a_registered_online_service_is_listed_by_its_name(
+    client, franceconnect, angela, aidant
+):
+    """oidc gives mandats its lookup (mandats.online_services); a service no
+    longer registered keeps its client id."""
+    service = make_rp(name="Mon espace CAF (test)")
+    live = signed(aidant, angela)
+    for client_id in (service.client_id, "service-disparu"):
+        audit.record(
+            audit.Action.MANDAT_USED,
+            actor=aidant,
+            structure=aidant.current_structure,
+            usager=angela,
+            mandat=live,
+            demarche="social",
+            client=client_id,
+        )
+    log_in(client, "demo-angela-dubois")
+    uses = text(client.get(SPACE)).split('id="uses"')[1]
+    assert "Mon espace CAF (test)" in uses and service.client_id not in uses
+    assert "service-disparu" in uses
 
 
 def test_usage_names_are_resolved_without_a_query_per_row(
