@@ -37,7 +37,7 @@ def has_active_habilitation(aidant: Aidant, structure: Structure | None) -> bool
     )
 
 
-def can_manage_structure(actor: Aidant, structure: Structure) -> bool:
+def can_manage_structure(actor: Aidant, structure: Structure | None) -> bool:
     """Référents manage their own structure only; staff manage every structure."""
     return actor.is_staff or is_referent(actor, structure)
 

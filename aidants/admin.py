@@ -4,6 +4,8 @@ Habilitation decisions go through the services (journaled), never through a
 plain field edit. OTP seeds are never displayed.
 """
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -226,12 +228,24 @@ class CarteTOTPAdmin(ReadOnlyAdmin):
 class SafeDeviceAdmin(ReadOnlyAdmin):
     """Lists OTP devices without their key, QR code or provisioning URI."""
 
-    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_display: tuple[str, ...] = (
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+    )
     list_filter = ("confirmed",)
     search_fields = ("user__email", "user__last_name", "name")
     list_select_related = ("user",)
-    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
-    readonly_fields = fields
+    fields: ClassVar[tuple[str, ...]] = (
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+    )
+    readonly_fields: ClassVar[tuple[str, ...]] = fields
 
 
 if admin.site.is_registered(PlainTOTPDevice):

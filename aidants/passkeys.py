@@ -8,6 +8,7 @@ Passwordless login is off: a passkey is only ever the second step.
 """
 
 from collections.abc import Sequence
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -60,7 +61,7 @@ class RelaisWebAuthnHelper(WebAuthnHelper):
         )
 
 
-def is_passkey(device: Device | None) -> bool:
+def is_passkey(device: Device | None) -> TypeGuard[WebAuthnCredential]:
     return isinstance(device, WebAuthnCredential)
 
 

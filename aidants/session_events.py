@@ -27,7 +27,8 @@ class SessionsEnded:
     autorisation_ids: tuple[int, ...] = ()
 
 
-Handler = Callable[[SessionsEnded], None]
+# What a handler returns (a count, say) is ignored.
+Handler = Callable[[SessionsEnded], object]
 _handlers: list[Handler] = []
 
 

@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import requests
 from authlib.common.security import is_secure_transport
@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from mandats.exceptions import FranceConnectError
 
@@ -109,7 +109,7 @@ def _jwks(metadata: dict[str, Any], *, refresh: bool = False) -> KeySet:
         data = _get_json(metadata["jwks_uri"])
         cache.set(key, data, CACHE_SECONDS)
     try:
-        return KeySet.import_key_set(data)
+        return KeySet.import_key_set(cast("KeySetSerialization", data))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise _unverifiable() from exc
 

@@ -78,9 +78,12 @@ def current_usager(request) -> Usager | None:
     ):
         log_out(request)
         return None
-    usager = Usager.objects.filter(
-        uuid=data.get("usager"), purged_at__isnull=True
-    ).first()
+    usager_id = data.get("usager")
+    usager = (
+        Usager.objects.filter(uuid=usager_id, purged_at__isnull=True).first()
+        if usager_id
+        else None
+    )
     if usager is None:
         log_out(request)
         return None

@@ -6,6 +6,7 @@ never displayed, journaled or logged afterwards.
 
 import base64
 import binascii
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -149,7 +150,11 @@ def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
         card.unlink_reason = reason
         card.save(update_fields=["device", "unlinked_at", "unlink_reason"])
         lost = reason == CardUnlinkReason.LOST
-        details = {"device": "card", "serial": card.serial, "reason": reason}
+        details: dict[str, Any] = {
+            "device": "card",
+            "serial": card.serial,
+            "reason": reason,
+        }
         if card.aidant is not None:
             if lost:
                 end_all_sessions(card.aidant)
@@ -173,5 +178,8 @@ def unlink_card(*, card: CarteTOTP, by: Aidant, reason: str) -> CarteTOTP:
 
 
 def _send_replacement_link(*, card: CarteTOTP, by: Aidant) -> None:
-    if access.can_issue_enrolment_link(by, card.aidant, card.structure):
-        issue_enrolment_link(aidant=card.aidant, by=by, structure=card.structure)
+    holder = card.aidant
+    if holder is None:
+        return
+    if access.can_issue_enrolment_link(by, holder, card.structure):
+        issue_enrolment_link(aidant=holder, by=by, structure=card.structure)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 import audit
 from aidants import access
-from aidants.models import Aidant
+from aidants.models import Aidant, Structure
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ def record_factor_change(
     holder belongs to (once without structure if none), inside the caller's
     transaction, and e-mail the holder once it commits. Raises nothing."""
     details = {"aidant": str(aidant.uuid), **details}
-    for structure in access.factor_journal_structures(aidant) or [None]:
+    structures: list[Structure | None] = [*access.factor_journal_structures(aidant)]
+    for structure in structures or [None]:
         audit.record(action, actor=by, structure=structure, details=details)
     added = action == audit.Action.OTP_DEVICE_ADDED
     transaction.on_commit(

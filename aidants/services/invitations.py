@@ -54,7 +54,7 @@ def invitation_url(raw_token: str) -> str:
 
 
 def _membership_for(
-    *, aidant: Aidant, structure: Structure, by: Aidant
+    *, aidant: Aidant, structure: Structure, by: Aidant | None
 ) -> Habilitation:
     """Return the aidant's requested membership of `structure`, creating it
     (journaled HABILITATION_REQUESTED) when there is none yet."""
