@@ -7,20 +7,22 @@ part and adds its own output ("usagers", "client", ...).
 
 from typing import Any
 
-from demo import aidants, mandats, onboarding
-from demo.rp import seed as demo_service
+from demo.aidants import Seeder, seed_aidants
+from demo.mandats import seed_demo_usagers
+from demo.onboarding import accept_terms_for_demo_accounts
+from demo.rp.seed import seed_demo_client
 
-PARTS: list[aidants.Seeder] = [
-    mandats.seed_demo_usagers,
-    onboarding.accept_terms_for_demo_accounts,
-    demo_service.seed_demo_client,
+PARTS: list[Seeder] = [
+    seed_demo_usagers,
+    accept_terms_for_demo_accounts,
+    seed_demo_client,
 ]
 
 
 def seed(*, extra_aidants: int = 0) -> dict[str, Any]:
     """Create (or find) the demo structure and accounts, then every part;
     returns the logins as README's seed_demo contract describes them."""
-    context = aidants.seed_aidants(extra_aidants=extra_aidants)
+    context = seed_aidants(extra_aidants=extra_aidants)
     for part in PARTS:
         part(context)
     return context.output
