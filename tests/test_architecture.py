@@ -173,6 +173,30 @@ def test_no_app_imports_the_demo():
     assert importers == []
 
 
+# The FranceConnect sandbox's libraries: in the dev extra, never in production.
+SANDBOX_LIBRARIES = {"oidc_provider_mock", "flask", "uvicorn", "pydantic"}
+
+
+def test_only_the_demo_imports_the_sandbox_libraries():
+    found = []
+    for module, path in MODULES.items():
+        if module.startswith("demo"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            found += [
+                f"{module} imports {name}"
+                for name in names
+                if name.split(".")[0] in SANDBOX_LIBRARIES
+            ]
+    assert found == []
+
+
 def test_every_package_has_its_allowed_imports():
     assert set(PACKAGES) - {"config"} == set(ALLOWED)
 
