@@ -106,6 +106,13 @@ class Usager(models.Model):
         verbose_name = _("usager")
         verbose_name_plural = _("usagers")
         ordering = ["family_name", "given_name"]
+        indexes = [
+            # The pick lists' order, and their keyset pages (mandats.selectors).
+            models.Index(
+                fields=["family_name", "given_name", "id"], name="usager_name_order_idx"
+            ),
+            models.Index(fields=["birthdate"], name="usager_birthdate_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["fc_issuer", "fc_sub"], name="usager_unique_fc_identity"
