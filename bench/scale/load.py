@@ -31,19 +31,21 @@ from bench.scale.shape import (
     usager_structure_sql,
 )
 
-SYL_A = "bar ber dur mar lef mor rou gar ben pet val cha bon fon lam dub mer vin ric".split()
-SYL_A += "sal tor cas nor dan gil hum jol kir lou mic nad oli pal que rev sim tan".split()
-SYL_B = "an on in el et al ou ier eau and ard ois ert ade ille eux ain our ot".split()
-SYL_B += "ac em il ol ul ar er ir or ur as es is os us at it ut ez".split()
+SYL_A = ["bar", "ber", "dur", "mar", "lef", "mor", "rou", "gar", "ben", "pet", "val", "cha", "bon", "fon", "lam", "dub", "mer", "vin", "ric"]
+SYL_A += (
+    ["sal", "tor", "cas", "nor", "dan", "gil", "hum", "jol", "kir", "lou", "mic", "nad", "oli", "pal", "que", "rev", "sim", "tan"]
+)
+SYL_B = ["an", "on", "in", "el", "et", "al", "ou", "ier", "eau", "and", "ard", "ois", "ert", "ade", "ille", "eux", "ain", "our", "ot"]
+SYL_B += ["ac", "em", "il", "ol", "ul", "ar", "er", "ir", "or", "ur", "as", "es", "is", "os", "us", "at", "it", "ut", "ez"]
 SYL_C = ["", "t", "d", "s", "x", "y", "z", "eau", "in", "ard", "ier", "ot", "on"]
 SYL_C += ["el", "et", "and", "ois", "aud", "ault", "ic", "oux", "ange", "ine", "ès"]
 SYL_C += ["ac", "as", "ay"]
-GIVEN = "Marie Jean Pierre Michel Anne Nathalie Isabelle Philippe Alain Nicolas".split()
-GIVEN += "Catherine Sylvie Christophe Patrick Françoise Martine Stéphane Sophie".split()
-GIVEN += "David Thomas Julien Céline Sandrine Laurent Valérie Christine Éric".split()
-GIVEN += "Frédéric Sébastien Aurélie Camille Léa Manon Hugo Lucas Chloé Emma".split()
-GIVEN += "Louis Gabriel Jules Inès Léna Adam Raphaël Arthur Zoé Jade Louise".split()
-GIVEN += "Mohamed Fatima Karim Yasmine Mamadou Aïcha Kevin Laura Paul Rose".split()
+GIVEN = ["Marie", "Jean", "Pierre", "Michel", "Anne", "Nathalie", "Isabelle", "Philippe", "Alain", "Nicolas"]
+GIVEN += ["Catherine", "Sylvie", "Christophe", "Patrick", "Françoise", "Martine", "Stéphane", "Sophie"]
+GIVEN += ["David", "Thomas", "Julien", "Céline", "Sandrine", "Laurent", "Valérie", "Christine", "Éric"]
+GIVEN += ["Frédéric", "Sébastien", "Aurélie", "Camille", "Léa", "Manon", "Hugo", "Lucas", "Chloé", "Emma"]
+GIVEN += ["Louis", "Gabriel", "Jules", "Inès", "Léna", "Adam", "Raphaël", "Arthur", "Zoé", "Jade", "Louise"]
+GIVEN += ["Mohamed", "Fatima", "Karim", "Yasmine", "Mamadou", "Aïcha", "Kevin", "Laura", "Paul", "Rose"]
 BIG_TABLES = (
     "aidants_structure",
     "aidants_aidant",
@@ -166,7 +168,7 @@ def _fill_usagers(cursor, shape: Shape, now: datetime) -> None:
         f" {_array(GIVEN)}[1 + (i * 7) % {len(GIVEN)}], {family},"
         f" CASE WHEN i % 10 = 0 THEN initcap({_array(SYL_A)}[1 + (i / 3) % {len(SYL_A)}]"
         f" || 'ier') ELSE '' END,"
-        " date '1930-01-01' + (i * 7919) % 27000,"
+        " date '1930-01-01' + ((i::bigint * 7919) % 27000)::int,"
         " CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END, '75056', '99100', '',"
         " 'bench-sub-' || i, 'https://fc.bench.example',"
         f" CASE WHEN i > {old} THEN %s ELSE %s END"
@@ -218,15 +220,21 @@ def _fill_mandates(cursor, shape: Shape, now: datetime) -> None:
 
 
 def _journal_lines(shape: Shape, now: datetime):
-    """Yield (COPY text line, entry hash) for seq 1..entries, chained."""
+    """Yield (COPY text line, entry hash) for seq 1..entries, chained. Times are
+    whole seconds plus a non-zero microsecond, written as `isoformat()` does."""
     from audit.journal import hash_values  # Django must be set up first
     from audit.models import GENESIS_HASH
 
-    start = now - SPAN - timedelta(days=1)
-    step = SPAN / shape.entries
+    start = int((now - SPAN - timedelta(days=1)).timestamp())
+    step = SPAN.total_seconds() / shape.entries
     prev = GENESIS_HASH
     sha = hashlib.sha256
     spread = shape.usagers - shape.big_usagers
+    structures = [""] + [uid("structure", s) for s in range(1, shape.structures + 1)]
+    aidants = [""] + [uid("aidant", a) for a in range(1, shape.aidants + 1)]
+    usagers = [""] + [uid("usager", u) for u in range(1, shape.usagers + 1)]
+    mandats = [""] + [uid("mandat", u) for u in range(1, shape.usagers + 1)]
+    days: dict[int, str] = {}
     for seq in range(1, shape.entries + 1):
         if seq % 5 == 0:
             usager = 1 + (seq * 7919) % shape.big_usagers
@@ -234,14 +242,21 @@ def _journal_lines(shape: Shape, now: datetime):
             usager = shape.big_usagers + 1 + (seq * 7919) % spread
         structure = usager_structure(shape, usager)
         action = ACTIONS[seq % 10]
-        created = (start + step * seq).replace(microsecond=1 + seq % 999_998)
-        stamp = created.isoformat()
-        actor = uid("aidant", aidant_of(shape, structure, seq))
+        day, second = divmod(start + int(step * seq), 86400)
+        if day not in days:
+            days[day] = datetime.fromtimestamp(day * 86400, UTC).date().isoformat()
+        hour, second = divmod(second, 3600)
+        minute, second = divmod(second, 60)
+        micro = 1 + seq % 999_998
+        stamp = f"{days[day]}T{hour:02d}:{minute:02d}:{second:02d}.{micro:06d}+00:00"
+        actor = aidants[aidant_of(shape, structure, seq)]
         client = CLIENT_ID if action in ("mandat_used", "token_issued") else ""
         demarche = "social" if client else ""
-        mandat = uid("mandat", usager) if action != "login_succeeded" else ""
-        usager_id = uid("usager", usager) if mandat else ""
-        structure_id = uid("structure", structure)
+        if action == "login_succeeded":
+            mandat = usager_id = ""
+        else:
+            mandat, usager_id = mandats[usager], usagers[usager]
+        structure_id = structures[structure]
         canonical = (
             f'{{"action":"{action}","actor_id":"{actor}","actor_type":"aidant",'
             f'"client_id":"{client}","created_at":"{stamp}","demarche":"{demarche}",'
@@ -250,13 +265,17 @@ def _journal_lines(shape: Shape, now: datetime):
         )
         digest = sha((prev + canonical).encode()).hexdigest()
         if seq <= 1000 or seq % 100_000 == 0:
+            created = datetime.fromisoformat(stamp)
             values = [seq, created, action, "aidant", actor, structure_id]
             values += [usager_id, mandat, demarche, client, {}]
             assert hash_values(prev, values) == digest, seq  # noqa: S101
         yield (
-            f"{seq}\t{seq}\t{stamp}\t{action}\taidant\t{actor}\t{structure_id}\t"
-            f"{usager_id}\t{mandat}\t{demarche}\t{client}\t{{}}\t{prev}\t{digest}\n"
-        ), digest
+            (
+                f"{seq}\t{seq}\t{stamp}\t{action}\taidant\t{actor}\t{structure_id}\t"
+                f"{usager_id}\t{mandat}\t{demarche}\t{client}\t{{}}\t{prev}\t{digest}\n"
+            ),
+            digest,
+        )
         prev = digest
 
 
@@ -295,6 +314,9 @@ def load(shape: Shape) -> dict:
         print(f"{name}: {timings[name]} s", file=sys.stderr, flush=True)  # noqa: T201
         return time.perf_counter()
 
+    with connection.cursor() as cursor:
+        # Bulk statements run for minutes: lift the server's statement timeout.
+        cursor.execute("SET statement_timeout = 0")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         rebuild = _strip(cursor)

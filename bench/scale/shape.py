@@ -71,7 +71,9 @@ def uid(kind: str, number: int) -> str:
 
 def uid_sql(kind: str, expr: str) -> str:
     """SQL computing `uid(kind, expr)`."""
-    return f"('{KIND[kind]:08x}-0000-4000-8000-' || lpad(to_hex({expr}), 12, '0'))::uuid"
+    return (
+        f"('{KIND[kind]:08x}-0000-4000-8000-' || lpad(to_hex({expr}), 12, '0'))::uuid"
+    )
 
 
 def usager_structure(shape: Shape, usager: int) -> int:
