@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 import audit
@@ -36,8 +36,13 @@ def purgeable(*, days: int, now: datetime | None = None):
     recent = Mandat.objects.filter(expires_at__gt=cutoff).filter(
         Q(revoked_at__isnull=True) | Q(revoked_at__gt=cutoff)
     )
-    return Usager.objects.filter(purged_at__isnull=True, created_at__lt=cutoff).exclude(
-        pk__in=recent.values("usager_id")
+    # NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join that probes
+    # the (usager, created_at) index per usager; `exclude(pk__in=…)` compiles to
+    # NOT IN, which hashes every mandate for each check.
+    return Usager.objects.filter(
+        ~Exists(recent.filter(usager=OuterRef("pk"))),
+        purged_at__isnull=True,
+        created_at__lt=cutoff,
     )
 
 

@@ -31,21 +31,31 @@ from bench.scale.shape import (
     usager_structure_sql,
 )
 
-SYL_A = ["bar", "ber", "dur", "mar", "lef", "mor", "rou", "gar", "ben", "pet", "val", "cha", "bon", "fon", "lam", "dub", "mer", "vin", "ric"]
-SYL_A += (
-    ["sal", "tor", "cas", "nor", "dan", "gil", "hum", "jol", "kir", "lou", "mic", "nad", "oli", "pal", "que", "rev", "sim", "tan"]
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+SYL_A = _words(
+    "bar ber dur mar lef mor rou gar ben pet val cha bon fon lam dub mer vin ric"
+    " sal tor cas nor dan gil hum jol kir lou mic nad oli pal que rev sim tan"
 )
-SYL_B = ["an", "on", "in", "el", "et", "al", "ou", "ier", "eau", "and", "ard", "ois", "ert", "ade", "ille", "eux", "ain", "our", "ot"]
-SYL_B += ["ac", "em", "il", "ol", "ul", "ar", "er", "ir", "or", "ur", "as", "es", "is", "os", "us", "at", "it", "ut", "ez"]
-SYL_C = ["", "t", "d", "s", "x", "y", "z", "eau", "in", "ard", "ier", "ot", "on"]
-SYL_C += ["el", "et", "and", "ois", "aud", "ault", "ic", "oux", "ange", "ine", "ès"]
-SYL_C += ["ac", "as", "ay"]
-GIVEN = ["Marie", "Jean", "Pierre", "Michel", "Anne", "Nathalie", "Isabelle", "Philippe", "Alain", "Nicolas"]
-GIVEN += ["Catherine", "Sylvie", "Christophe", "Patrick", "Françoise", "Martine", "Stéphane", "Sophie"]
-GIVEN += ["David", "Thomas", "Julien", "Céline", "Sandrine", "Laurent", "Valérie", "Christine", "Éric"]
-GIVEN += ["Frédéric", "Sébastien", "Aurélie", "Camille", "Léa", "Manon", "Hugo", "Lucas", "Chloé", "Emma"]
-GIVEN += ["Louis", "Gabriel", "Jules", "Inès", "Léna", "Adam", "Raphaël", "Arthur", "Zoé", "Jade", "Louise"]
-GIVEN += ["Mohamed", "Fatima", "Karim", "Yasmine", "Mamadou", "Aïcha", "Kevin", "Laura", "Paul", "Rose"]
+SYL_B = _words(
+    "an on in el et al ou ier eau and ard ois ert ade ille eux ain our ot"
+    " ac em il ol ul ar er ir or ur as es is os us at it ut ez"
+)
+SYL_C = [""] + _words(
+    "t d s x y z eau in ard ier ot on el et and ois aud ault ic oux ange ine ès"
+    " ac as ay"
+)
+GIVEN = _words(
+    "Marie Jean Pierre Michel Anne Nathalie Isabelle Philippe Alain Nicolas"
+    " Catherine Sylvie Christophe Patrick Françoise Martine Stéphane Sophie"
+    " David Thomas Julien Céline Sandrine Laurent Valérie Christine Éric"
+    " Frédéric Sébastien Aurélie Camille Léa Manon Hugo Lucas Chloé Emma"
+    " Louis Gabriel Jules Inès Léna Adam Raphaël Arthur Zoé Jade Louise"
+    " Mohamed Fatima Karim Yasmine Mamadou Aïcha Kevin Laura Paul Rose"
+)
 BIG_TABLES = (
     "aidants_structure",
     "aidants_aidant",
@@ -78,7 +88,10 @@ def _setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-scale-not-secret")
-    os.environ.setdefault("RELAIS_JOURNAL_WITNESS_DIR", "/tmp/relais-scale-witness")
+    os.environ.setdefault(
+        "RELAIS_JOURNAL_WITNESS_DIR",
+        "/tmp/relais-scale-witness",  # noqa: S108
+    )
     import django
 
     django.setup()
@@ -88,7 +101,8 @@ def _setup(database_url: str) -> None:
 
 
 def _run(cursor, sql: str, params) -> None:
-    """Execute with parameters: SQL's modulo ` % ` doubled for the driver."""
+    """Execute with parameters: SQL's modulo ` % ` doubled for the driver. The
+    statements are built from the shape's integers and constants only."""
     cursor.execute(sql.replace(" % ", " %% "), params)
 
 
@@ -145,7 +159,8 @@ def _fill_people(cursor, shape: Shape, now: datetime) -> None:
         cursor,
         "INSERT INTO aidants_habilitation (id, uuid, aidant_id, structure_id, status,"
         " is_referent, reason)"
-        f" SELECT a, {uid_sql('habilitation', 'a')}, a, 1 + (a - 1) % {shape.structures},"
+        f" SELECT a, {uid_sql('habilitation', 'a')}, a,"
+        f" 1 + (a - 1) % {shape.structures},"
         f" 'active', a <= {shape.structures}, ''"
         f" FROM generate_series(1, {shape.structures * per}) a",
         [],
@@ -166,8 +181,8 @@ def _fill_usagers(cursor, shape: Shape, now: datetime) -> None:
         " fc_sub, fc_issuer, created_at)"
         f" SELECT i, {uid_sql('usager', 'i')},"
         f" {_array(GIVEN)}[1 + (i * 7) % {len(GIVEN)}], {family},"
-        f" CASE WHEN i % 10 = 0 THEN initcap({_array(SYL_A)}[1 + (i / 3) % {len(SYL_A)}]"
-        f" || 'ier') ELSE '' END,"
+        " CASE WHEN i % 10 = 0 THEN initcap("
+        f"{_array(SYL_A)}[1 + (i / 3) % {len(SYL_A)}] || 'ier') ELSE '' END,"
         " date '1930-01-01' + ((i::bigint * 7919) % 27000)::int,"
         " CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END, '75056', '99100', '',"
         " 'bench-sub-' || i, 'https://fc.bench.example',"
@@ -286,8 +301,9 @@ def _fill_journal(cursor, shape: Shape, now: datetime) -> tuple[int, str]:
     )
     last, buffer = "", []
     with cursor.copy(f"COPY audit_journalentry ({columns}) FROM STDIN") as copy:
-        for line, last in _journal_lines(shape, now):
+        for line, digest in _journal_lines(shape, now):
             buffer.append(line)
+            last = digest
             if len(buffer) >= 20000:
                 copy.write("".join(buffer))
                 buffer = []
