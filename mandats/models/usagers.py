@@ -45,7 +45,12 @@ class UsagerQuerySet(models.QuerySet):
                 purged_at__isnull=True,
             )
             .annotate(
-                has_live=Exists(live.filter(usager=OuterRef("pk"))),
+                # A scalar subquery (an id or NULL), not EXISTS: PostgreSQL may
+                # hash an EXISTS over every live autorisation of the structure
+                # (600,000 in a large one) instead of probing the page's rows.
+                has_live=Subquery(
+                    live.filter(usager=OuterRef("pk")).values("pk")[:1]
+                ),
                 renewable_uuid=Subquery(
                     theirs.expired(at).order_by("-expires_at").values("uuid")[:1]
                 ),
