@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from aidants.models import Structure
@@ -48,9 +48,7 @@ class UsagerQuerySet(models.QuerySet):
                 # A scalar subquery (an id or NULL), not EXISTS: PostgreSQL may
                 # hash an EXISTS over every live autorisation of the structure
                 # (600,000 in a large one) instead of probing the page's rows.
-                has_live=Subquery(
-                    live.filter(usager=OuterRef("pk")).values("pk")[:1]
-                ),
+                has_live=Subquery(live.filter(usager=OuterRef("pk")).values("pk")[:1]),
                 renewable_uuid=Subquery(
                     theirs.expired(at).order_by("-expires_at").values("uuid")[:1]
                 ),

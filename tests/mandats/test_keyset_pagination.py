@@ -135,8 +135,9 @@ def test_postgresql_has_the_list_and_journal_indexes():
     assert "(family_name, given_name, id)" in indexes["usager_name_order_idx"]
     assert "(birthdate)" in indexes["usager_birthdate_idx"]
     assert "(structure_id, created_at, seq)" in indexes["journal_structure_time_idx"]
-    assert "(structure_id, action, created_at, seq)" in (
-        indexes["journal_struct_action_idx"]
+    assert (
+        "(structure_id, action, created_at, seq)"
+        in (indexes["journal_struct_action_idx"])
     )
     assert "(usager_id, action, seq)" in indexes["journal_usager_action_idx"]
 
