@@ -2,7 +2,7 @@
 `bench.scale.load`, and the figures of the set-based jobs.
 
     .venv/bin/python -m bench.scale.report --database-url postgres://… --out large.json
-    .venv/bin/python -m bench.scale.report --compare small.json large.json
+    .venv/bin/python -m bench.scale.report --compare s1.json,s2.json l1.json,l2.json
 
 Each request runs in-process through Django's test client (the whole middleware
 stack, the view, the template; no network), one at a time, `--repeat` times
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from bench.scale.compare import compare
 from bench.scale.shape import CLIENT_ID, uid
 
 REDIRECT_URI = "https://service.bench.example/callback"
@@ -362,43 +363,18 @@ def _anonymous():
     return _Browser()
 
 
-def compare(small_path: str, large_path: str) -> str:
-    """A markdown table: median / p95 at both scales, and the ratio of medians."""
-    with open(small_path) as s, open(large_path) as large:
-        small, big = json.load(s), json.load(large)
-    lines = [
-        "| page / endpoint | small: median / p95 (ms) | large: median / p95 (ms)"
-        " | large / small (median) | queries |",
-        "|---|---|---|---|---|",
-    ]
-    for name, row in small["rows"].items():
-        other = big["rows"].get(name)
-        if other is None:
-            continue
-        ratio = other["median_ms"] / row["median_ms"] if row["median_ms"] else 0
-        lines.append(
-            f"| {name} | {row['median_ms']} / {row['p95_ms']}"
-            f" | {other['median_ms']} / {other['p95_ms']} | {ratio:.2f}"
-            f" | {other['queries']} |"
-        )
-    for label, data in (("small", small), ("large", big)):
-        export, purge = data["export"], data.get("purge") or {}
-        lines.append(
-            f"\n{label}: export of one month {export['rows']} rows in"
-            f" {export['seconds']} s ({export['rows_per_s']} rows/s);"
-            f" purge_expired {purge.get('purged')} usagers,"
-            f" {purge.get('ms_per_usager')} ms per usager"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--out")
     parser.add_argument("--no-purge", action="store_true")
-    parser.add_argument("--compare", nargs=2, metavar=("SMALL", "LARGE"))
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("SMALL", "LARGE"),
+        help="JSON reports to compare; several runs each as a,b,c: best of them",
+    )
     args = parser.parse_args()
     if args.compare:
         print(compare(*args.compare))  # noqa: T201
