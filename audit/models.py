@@ -83,6 +83,22 @@ class JournalEntry(models.Model):
             models.Index(fields=["usager_id", "seq"], name="journal_usager_idx"),
             models.Index(fields=["mandat_id", "seq"], name="journal_mandat_idx"),
             models.Index(fields=["action", "seq"], name="journal_action_idx"),
+            # The journal pages (newest first, keyset) and their filters: the
+            # structure's, by action, by month; an aidant's own; a usager's uses.
+            models.Index(
+                fields=["structure_id", "created_at", "seq"],
+                name="journal_structure_time_idx",
+            ),
+            models.Index(
+                fields=["structure_id", "action", "created_at", "seq"],
+                name="journal_struct_action_idx",
+            ),
+            models.Index(
+                fields=["actor_id", "created_at", "seq"], name="journal_actor_time_idx"
+            ),
+            models.Index(
+                fields=["usager_id", "action", "seq"], name="journal_usager_action_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 import audit
@@ -36,42 +36,68 @@ def purgeable(*, days: int, now: datetime | None = None):
     recent = Mandat.objects.filter(expires_at__gt=cutoff).filter(
         Q(revoked_at__isnull=True) | Q(revoked_at__gt=cutoff)
     )
-    return Usager.objects.filter(purged_at__isnull=True, created_at__lt=cutoff).exclude(
-        pk__in=recent.values("usager_id")
+    # NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join that probes
+    # the (usager, created_at) index per usager; `exclude(pk__in=…)` compiles to
+    # NOT IN, which hashes every mandate for each check.
+    return Usager.objects.filter(
+        ~Exists(recent.filter(usager=OuterRef("pk"))),
+        purged_at__isnull=True,
+        created_at__lt=cutoff,
     )
 
 
-def purge_usager(usager: Usager, *, days: int, now: datetime | None = None) -> bool:
-    """Blank one usager's identity (names, birth data, e-mail, FranceConnect sub)
-    and set purged_at; journals DATA_PURGED (by the system). Re-checks under a
-    lock that the usager is still purgeable; False when not."""
-    now = now or timezone.now()
+BATCH = 200
+_BLANK = {
+    "given_name": "",
+    "family_name": "",
+    "preferred_username": "",
+    "birthdate": PURGED_BIRTHDATE,
+    "birthplace": "",
+    "birthcountry": "",
+    "email": "",
+}
+
+
+def purge_batch(pks: list[int], *, days: int, now: datetime) -> list[str]:
+    """Blank the identity (names, birth data, e-mail, FranceConnect sub) of the
+    usagers among `pks` still purgeable, set purged_at, empty the identity their
+    mandates signed, and journal DATA_PURGED (by the system) for each, in one
+    transaction: a few statements per batch, whatever its size. Returns the
+    purged usagers' UUIDs."""
     with transaction.atomic():
-        locked = purgeable(days=days, now=now).select_for_update().filter(pk=usager.pk)
-        target = locked.first()
-        if target is None:
-            return False
-        target.given_name = ""
-        target.family_name = ""
-        target.preferred_username = ""
-        target.birthdate = PURGED_BIRTHDATE
-        target.birthplace = ""
-        target.birthcountry = ""
-        target.email = ""
-        # Unique with the issuer: a per-usager placeholder. If the person comes
-        # back through FranceConnect, a new usager is created.
-        target.fc_sub = f"purged:{target.uuid}"
-        target.purged_at = now
-        target.save()
-        # The identity each mandate signed is personal data too.
-        Mandat.objects.filter(usager=target).update(usager_identity={})
-        audit.record(
-            audit.Action.DATA_PURGED,
-            actor=None,
-            usager=target,
-            details={"retention_days": days},
+        # Re-checked under a lock: still purgeable now.
+        targets = list(
+            purgeable(days=days, now=now)
+            .select_for_update()
+            .filter(pk__in=pks)
+            .order_by("pk")
+            .values_list("pk", "uuid")
         )
-    return True
+        if not targets:
+            return []
+        for pk, uuid in targets:
+            # Unique with the issuer: a per-usager placeholder. If the person
+            # comes back through FranceConnect, a new usager is created.
+            Usager.objects.filter(pk=pk).update(
+                **_BLANK, fc_sub=f"purged:{uuid}", purged_at=now
+            )
+        # The identity each mandate signed is personal data too.
+        Mandat.objects.filter(usager_id__in=[pk for pk, _ in targets]).update(
+            usager_identity={}
+        )
+        for _, uuid in targets:
+            audit.record(
+                audit.Action.DATA_PURGED,
+                actor=None,
+                usager=str(uuid),
+                details={"retention_days": days},
+            )
+    return [str(uuid) for _, uuid in targets]
+
+
+def purge_usager(usager: Usager, *, days: int, now: datetime | None = None) -> bool:
+    """Purge one usager (see `purge_batch`); False when no longer purgeable."""
+    return bool(purge_batch([usager.pk], days=days, now=now or timezone.now()))
 
 
 @dataclass
@@ -82,10 +108,20 @@ class PurgeReport:
 def purge_expired(
     *, days: int | None = None, now: datetime | None = None
 ) -> PurgeReport:
-    """Purge every purgeable usager, one transaction each."""
+    """Purge every purgeable usager, BATCH per transaction (set-based: the
+    candidates come from one NOT EXISTS query)."""
     days = retention_days() if days is None else days
+    now = now or timezone.now()
     report = PurgeReport()
-    for usager in purgeable(days=days, now=now).order_by("pk").iterator():
-        if purge_usager(usager, days=days, now=now):
-            report.purged.append(str(usager.uuid))
+    candidates = (
+        purgeable(days=days, now=now).order_by("pk").values_list("pk", flat=True)
+    )
+    batch: list[int] = []
+    for pk in candidates.iterator(chunk_size=BATCH):
+        batch.append(pk)
+        if len(batch) >= BATCH:
+            report.purged += purge_batch(batch, days=days, now=now)
+            batch = []
+    if batch:
+        report.purged += purge_batch(batch, days=days, now=now)
     return report

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import (
     Http404,
@@ -28,6 +27,7 @@ from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
 from mandats.models import Autorisation, Usager
+from mandats.selectors import live_usagers_page, parse_cursor
 from mandats.services import authorize_use
 from oidc import access, claims, keys, services
 from oidc.claims import issuer
@@ -144,8 +144,13 @@ def _aidant_step(request, *, grant):
     if picked is not None:
         return _demarche_page(request, grant, picked, offered)
     query = (request.GET.get("relais_q") or "")[:100].replace("\x00", "")
-    page = Paginator(usagers.search(query), PAGE_SIZE).get_page(
-        request.GET.get("relais_page")
+    page = live_usagers_page(
+        structure,
+        offered,
+        query=query,
+        after=parse_cursor(request.GET.get("relais_after")),
+        before=parse_cursor(request.GET.get("relais_before")),
+        size=PAGE_SIZE,
     )
     carried = _carried(request)
     return render(

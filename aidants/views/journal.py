@@ -2,7 +2,6 @@
 see it, with filters, pagination and CSV / JSON exports. Reads go through the
 scoped JournalEntry QuerySet methods; an export is journaled by audit.services."""
 
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,8 +14,10 @@ from audit.export import csv_lines, json_chunks
 from audit.forms import EXPORT_FORMATS, JournalFilterForm
 from audit.models import JournalEntry
 from audit.services import record_export
+from config.keyset import keyset_page, parse_int
 
 PAGE_SIZE = 50
+ORDER = ("-created_at", "-seq")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
@@ -48,8 +49,15 @@ def _scope(request, *, own: bool):
 
 
 def _render(request, *, own: bool, form, names, title, entries, status=200):
-    page = Paginator(entries.order_by("-seq"), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # Newest first, keyset-paginated (a structure's journal holds millions of
+    # entries: never counted); served by the (…, created_at, seq) indexes.
+    page = keyset_page(
+        entries,
+        order=ORDER,
+        key="seq",
+        after=parse_int(request.GET.get("after")),
+        before=parse_int(request.GET.get("before")),
+        size=PAGE_SIZE,
     )
     context = {
         "title": title,

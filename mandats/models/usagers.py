@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from aidants.models import Structure
@@ -45,7 +45,10 @@ class UsagerQuerySet(models.QuerySet):
                 purged_at__isnull=True,
             )
             .annotate(
-                has_live=Exists(live.filter(usager=OuterRef("pk"))),
+                # A scalar subquery (an id or NULL), not EXISTS: PostgreSQL may
+                # hash an EXISTS over every live autorisation of the structure
+                # (600,000 in a large one) instead of probing the page's rows.
+                has_live=Subquery(live.filter(usager=OuterRef("pk")).values("pk")[:1]),
                 renewable_uuid=Subquery(
                     theirs.expired(at).order_by("-expires_at").values("uuid")[:1]
                 ),
@@ -106,6 +109,13 @@ class Usager(models.Model):
         verbose_name = _("usager")
         verbose_name_plural = _("usagers")
         ordering = ["family_name", "given_name"]
+        indexes = [
+            # The pick lists' order, and their keyset pages (mandats.selectors).
+            models.Index(
+                fields=["family_name", "given_name", "id"], name="usager_name_order_idx"
+            ),
+            models.Index(fields=["birthdate"], name="usager_birthdate_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["fc_issuer", "fc_sub"], name="usager_unique_fc_identity"

@@ -21,6 +21,7 @@ from mandats.attestation import demarche_rows, revocations
 from mandats.exceptions import AlreadyRevoked
 from mandats.forms import RevocationForm, UsagerSearchForm
 from mandats.models import Autorisation, Mandat, RevokedBy, Usager
+from mandats.selectors import parse_cursor, structure_usagers_page
 from mandats.services import revoke_autorisation, revoke_mandat
 
 PAGE_SIZE = 25
@@ -42,12 +43,14 @@ def _mandats(request):
 @verified_aidant_required
 def usager_list(request):
     form = UsagerSearchForm(request.GET or None)
-    structure = request.user.current_structure
     # Expired and revoked mandates too: renewals are found where aidants look.
-    usagers = Usager.objects.with_mandats_of(structure)
-    if form.is_valid():
-        usagers = usagers.search(form.cleaned_data["q"])
-    page = Paginator(usagers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = structure_usagers_page(
+        request.user.current_structure,
+        query=form.cleaned_data["q"] if form.is_valid() else "",
+        after=parse_cursor(request.GET.get("after")),
+        before=parse_cursor(request.GET.get("before")),
+        size=PAGE_SIZE,
+    )
     return render(
         request,
         "mandats/aidant/usager_list.html",

@@ -146,14 +146,21 @@ def test_usager_search_by_name_and_birthdate(aidant_client, aidant, mandat):
 def test_usager_list_is_paginated(aidant_client, aidant):
     for _ in range(27):
         MandatFactory(structure=aidant.current_structure)
-    first = text(aidant_client.get("/usagers/"))
-    assert "27 personnes" in first and "1 / 2" in first
-    second = aidant_client.get("/usagers/", {"page": "2"})
-    assert second.status_code == 200 and "2 / 2" in text(second)
-    assert aidant_client.get("/usagers/", {"page": "abc"}).status_code == 200
+    first = aidant_client.get("/usagers/")
+    page = first.context["page"]
+    assert len(page) == 25 and page.has_next and not page.has_previous
+    assert "Page suivante" in text(first) and "Page précédente" not in text(first)
+    second = aidant_client.get("/usagers/", {"after": page.after})
+    assert second.status_code == 200 and len(second.context["page"]) == 2
+    assert "Page précédente" in text(second) and "Page suivante" not in text(second)
+    back = aidant_client.get("/usagers/", {"before": second.context["page"].before})
+    assert [u.pk for u in back.context["page"]] == [u.pk for u in page]
+    # A malformed cursor is the first page, never an error.
+    assert aidant_client.get("/usagers/", {"after": "abc"}).status_code == 200
     # The next-page link keeps the search.
-    searched = aidant_client.get("/usagers/", {"q": "Dubois"}).content.decode()
-    assert 'href="?q=Dubois&amp;page=2"' in searched
+    searched = aidant_client.get("/usagers/", {"q": "Dubois"})
+    after = searched.context["page"].after
+    assert f'href="?q=Dubois&amp;after={after}"' in searched.content.decode()
 
 
 def test_usager_detail_lists_every_mandate_with_status(aidant_client, aidant, mandat):

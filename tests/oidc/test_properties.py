@@ -157,7 +157,7 @@ def test_the_aidants_pick_never_fails_with_a_500(
 
     browser = verified_client(DjangoClient(), aidant)
     params, _ = authorize_params(rp)
-    extra = {"relais_usager": usager, "relais_page": page, "relais_q": page}
+    extra = {"relais_usager": usager, "relais_after": page, "relais_q": page}
     query = dict(params, **{k: _clean(v) for k, v in extra.items() if v is not None})
     listing = browser.get("/oidc/authorize", query)
     assert listing.status_code in (200, 404)
