@@ -49,6 +49,31 @@ encode_string = encode_basestring
 encode_details = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False
 ).encode
+# What json.loads and that encoder run, built once instead of per call: the
+# scanner, and the C encoder with the same settings (no circular check: a
+# decoded document has no cycle). Falls back to the above without the C module.
+_decoder: Any = json.JSONDecoder()
+scan_json = _decoder.scan_once
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_c_details = (
+    _c_make_encoder(None, None, encode_string, None, ":", ",", True, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def details_json(text: str) -> str:
+    """Canonical JSON of a `details` column's JSON text (json.loads, then
+    json.dumps with sorted keys, no spaces, ensure_ascii=False). Raises
+    ValueError or StopIteration on text that is not one JSON document."""
+    if text == "{}":
+        return text
+    value, end = scan_json(text, 0)
+    if end != len(text):
+        raise ValueError("extra data")
+    if _c_details is None:  # pragma: no cover - CPython has the C module
+        return encode_details(value)
+    return "".join(_c_details(value, 0))
 
 
 def _select(vendor: str) -> str:
@@ -59,7 +84,7 @@ def _select(vendor: str) -> str:
     meta = JournalEntry._meta
 
     def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
+        return quote(getattr(meta.get_field(name), "column", name))
 
     if vendor == "postgresql":
         # timestamptz in UTC, microseconds dropped when zero (as isoformat).

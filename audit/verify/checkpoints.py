@@ -4,7 +4,7 @@ lines (signed with the keys pinned in the witness, outside the database)."""
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,7 +55,7 @@ class Signatures:
 
 def signed_rows(
     jwks: dict[str, Any], signatures: Signatures, from_seq: int
-) -> Iterator[Pending]:
+) -> Generator[Pending, None, None]:
     """Yield every checkpoint row from entry `from_seq` on, in seq order, after
     checking its signature and that the row says what was signed."""
 
