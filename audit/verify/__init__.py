@@ -8,6 +8,7 @@ database), so the daily run reads only what is new. docs/journal.md says what
 each mode proves; docs/performance.md gives the measured times.
 """
 
+import contextlib
 import hashlib
 import heapq
 import time
@@ -137,56 +138,59 @@ def _check_entries(
     # Locals, not attribute lookups, in the loop; same canonical JSON as
     # audit.journal.canonical_values (keys in sorted order, see chain.py).
     sha256, enc, details_json = hashlib.sha256, chain.encode_string, chain.details_json
+    # Closed on the way out, an exception included: its cursor (and, on
+    # PostgreSQL, its fetching thread) end before the read transaction does.
     try:
-        for rows in chain.batches(from_seq):
-            report.read += len(rows)
-            for (
-                seq,
-                prev_hash,
-                stored,
-                action,
-                actor_id,
-                actor_type,
-                client_id,
-                created,
-                demarche,
-                details,
-                mandat_id,
-                structure_id,
-                usager_id,
-            ) in rows:
-                if seq != expected:
-                    raise Broken(_missing(expected, seq))
-                if prev is None:
-                    prev = prev_hash
-                elif prev_hash != prev:
-                    raise Broken(_unlinked(seq))
-                try:
-                    canonical = (
-                        f'{{"action":{enc(action)},"actor_id":{enc(actor_id)},'
-                        f'"actor_type":{enc(actor_type)},"client_id":{enc(client_id)},'
-                        f'"created_at":{enc(created)},"demarche":{enc(demarche)},'
-                        f'"details":{details_json(details)},'
-                        f'"mandat_id":{enc(mandat_id)},"seq":{seq},'
-                        f'"structure_id":{enc(structure_id)},'
-                        f'"usager_id":{enc(usager_id)}}}'
-                    )
-                    entry_hash = sha256((prev + canonical).encode()).hexdigest()
-                except (ValueError, TypeError, StopIteration):
-                    entry_hash = None
-                if entry_hash != stored:
-                    # The arbiter: the reference computation, through the ORM.
-                    entry_hash = chain.reference_hash(seq, prev)
-                    if entry_hash is None or entry_hash != stored:
-                        raise Broken(_modified(seq))
-                if seq == next_checkpoint:
-                    pending = _reach_checkpoints(
-                        report, seq, entry_hash, pending, checkpoints
-                    )
-                    next_checkpoint = pending[0] if pending is not None else -1
-                if seq == head_seq and entry_hash != head_hash:
-                    raise Broken(_not_the_head(seq))
-                prev, expected = entry_hash, seq + 1
+        with contextlib.closing(chain.batches(from_seq)) as batches:
+            for rows in batches:
+                report.read += len(rows)
+                for (
+                    seq,
+                    prev_hash,
+                    stored,
+                    action,
+                    actor_id,
+                    actor_type,
+                    client_id,
+                    created,
+                    demarche,
+                    details,
+                    mandat_id,
+                    structure_id,
+                    usager_id,
+                ) in rows:
+                    if seq != expected:
+                        raise Broken(_missing(expected, seq))
+                    if prev is None:
+                        prev = prev_hash
+                    elif prev_hash != prev:
+                        raise Broken(_unlinked(seq))
+                    try:
+                        canonical = (
+                            f'{{"action":{enc(action)},"actor_id":{enc(actor_id)},'
+                            f'"actor_type":{enc(actor_type)},"client_id":{enc(client_id)},'
+                            f'"created_at":{enc(created)},"demarche":{enc(demarche)},'
+                            f'"details":{details_json(details)},'
+                            f'"mandat_id":{enc(mandat_id)},"seq":{seq},'
+                            f'"structure_id":{enc(structure_id)},'
+                            f'"usager_id":{enc(usager_id)}}}'
+                        )
+                        entry_hash = sha256((prev + canonical).encode()).hexdigest()
+                    except (ValueError, TypeError, StopIteration):
+                        entry_hash = None
+                    if entry_hash != stored:
+                        # The arbiter: the reference computation, through the ORM.
+                        entry_hash = chain.reference_hash(seq, prev)
+                        if entry_hash is None or entry_hash != stored:
+                            raise Broken(_modified(seq))
+                    if seq == next_checkpoint:
+                        pending = _reach_checkpoints(
+                            report, seq, entry_hash, pending, checkpoints
+                        )
+                        next_checkpoint = pending[0] if pending is not None else -1
+                    if seq == head_seq and entry_hash != head_hash:
+                        raise Broken(_not_the_head(seq))
+                    prev, expected = entry_hash, seq + 1
     finally:
         report.checked = expected - from_seq
         report.last_seq = expected - 1

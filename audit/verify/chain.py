@@ -12,7 +12,9 @@ nor refuse what it would accept.
 
 import contextlib
 import json
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Generator, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -128,17 +130,62 @@ def reading() -> Iterator[None]:
         yield
 
 
-def batches(from_seq: int, size: int = BATCH_SIZE) -> Iterator[list[tuple[Any, ...]]]:
+def batches(
+    from_seq: int, size: int = BATCH_SIZE
+) -> Generator[list[tuple[Any, ...]], None, None]:
     """Lists of rows (see `_select`) of the entries from `from_seq` on, in seq
     order, one query streamed (server-side cursor on PostgreSQL, SQLite's own
     stepping cursor): constant memory, no ORM instances. Use within `reading()`."""
     cursor = connection.chunked_cursor()
     try:
         cursor.execute(_select(connection.vendor), [from_seq])
-        while rows := cursor.fetchmany(size):
-            yield rows
+        if connection.vendor == "postgresql":
+            yield from _fetched_ahead(cursor, size)
+        else:
+            while rows := cursor.fetchmany(size):
+                yield rows
     finally:
         cursor.close()
+
+
+def _fetched_ahead(
+    cursor: Any, size: int
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """PostgreSQL: the server prepares the next batch while this one is hashed.
+    One thread only waits on the server-side cursor (psycopg connections are
+    thread-safe; the cursor is used by that thread alone until it ends), at most
+    two batches ahead; the order of the rows is the cursor's."""
+    ahead: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(size)
+                ahead.put(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed over to the reading thread
+            ahead.put(exc)
+
+    thread = threading.Thread(target=fetch, name="verify-journal-fetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ahead.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        # Unblock a fetch waiting for room, and let it end before the cursor
+        # is closed.
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+        thread.join()
 
 
 def reference_hash(seq: int, prev_hash: str) -> str | None:
