@@ -12,6 +12,12 @@ Lines:
     {"type": "checkpoint", "seq": ..., "entry_hash": ..., "created_at": ...,
      "kid": ..., "signature": ...}
 
+Beside it, `<genesis>.verified` records how far `verify_journal` got, one JSON
+line per run that moved on (the last line is where the next incremental run
+resumes): {"type": "verified", "seq", "entry_hash", "signature", ...}, the
+witnessed checkpoint the chain was verified up to. It lives here, not in the
+database, so that whoever can write the database cannot move it.
+
 The files are only ever appended to (O_APPEND, fsync); ship them elsewhere with
 plain file tools (docs/journal.md).
 """
@@ -86,7 +92,10 @@ def other_journals(genesis: str | None) -> list[str]:
 def append(genesis: str, records: list[dict[str, Any]]) -> None:
     """Append `records` (JSON lines) to the journal's witness file, creating the
     folder and file if needed, and flush them to disk before returning."""
-    path = path_for(genesis)
+    _append_lines(path_for(genesis), records)
+
+
+def _append_lines(path: Path, records: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = "".join(
         json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n" for r in records
@@ -154,3 +163,39 @@ def read(genesis: str) -> Witness | None:
                 raise WitnessError(f"{path.name}, ligne {number} illisible") from exc
     witness.checkpoints.sort(key=lambda c: (c.seq, c.line))
     return witness
+
+
+PROGRESS_SUFFIX = ".verified"
+
+
+def progress_path(genesis: str) -> Path:
+    """The file recording how far `verify_journal` verified this journal."""
+    return path_for(genesis).with_suffix(PROGRESS_SUFFIX)
+
+
+def read_progress(genesis: str) -> dict[str, Any] | None:
+    """The last verification mark of the journal, or None when there is none.
+    Raises WitnessError when the last line is not what `append_progress` writes."""
+    path = progress_path(genesis)
+    if not path.exists():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        return None
+    try:
+        record = json.loads(lines[-1])
+        mark = {
+            "seq": int(record["seq"]),
+            "entry_hash": str(record["entry_hash"]),
+            "signature": str(record["signature"]),
+        }
+        if record["type"] != "verified":
+            raise KeyError("type")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WitnessError(f"{path.name}, ligne {len(lines)} illisible") from exc
+    return {**record, **mark}
+
+
+def append_progress(genesis: str, record: dict[str, Any]) -> None:
+    """Append a verification mark (flushed to disk before returning)."""
+    _append_lines(progress_path(genesis), [{"type": "verified", **record}])
