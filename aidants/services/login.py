@@ -212,15 +212,7 @@ def verify_otp(*, request, token: str) -> OtpResult:
     every active habilitation meanwhile.
     """
     user = request.user
-    token = normalize_token(token)
-    if not access.has_usable_device(user):
-        return OtpResult(OtpOutcome.NO_DEVICE)
-    if access.passkey_required(user) and passkeys.has_passkey(user):
-        # The structure asks for a phishing-resistant factor: codes are refused.
-        with transaction.atomic():
-            _journal_otp_failure(request, user, "passkey_required")
-        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
-    checked = _check_token(request, user, token)
+    checked = _device_for_code(request, user, token)
     if isinstance(checked, OtpResult):
         return checked
     if not finish_login(request=request, device=checked):
@@ -236,14 +228,7 @@ def step_up_otp(*, request, token: str) -> OtpResult:
     key are kept, only the proof's time changes. Journals LOGIN_SUCCEEDED
     (step_up) or OTP_FAILED."""
     user = request.user
-    token = normalize_token(token)
-    if not access.has_usable_device(user):
-        return OtpResult(OtpOutcome.NO_DEVICE)
-    if access.passkey_required(user) and passkeys.has_passkey(user):
-        with transaction.atomic():
-            _journal_otp_failure(request, user, "passkey_required")
-        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
-    checked = _check_token(request, user, token)
+    checked = _device_for_code(request, user, token)
     if isinstance(checked, OtpResult):
         return checked
     with transaction.atomic():
@@ -257,6 +242,20 @@ def step_up_otp(*, request, token: str) -> OtpResult:
     aidant_session.record_second_factor(request.session)
     aidant_session.mark_active(request.session)
     return OtpResult(OtpOutcome.OK)
+
+
+def _device_for_code(request, user: Aidant, token: str) -> Device | OtpResult:
+    """The login's and the step-up's one code check: the device that accepts
+    `token`, or the failed OtpResult (journaled when a code was refused)."""
+    token = normalize_token(token)
+    if not access.has_usable_device(user):
+        return OtpResult(OtpOutcome.NO_DEVICE)
+    if access.passkey_required(user) and passkeys.has_passkey(user):
+        # The structure asks for a phishing-resistant factor: codes are refused.
+        with transaction.atomic():
+            _journal_otp_failure(request, user, "passkey_required")
+        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
+    return _check_token(request, user, token)
 
 
 def _check_token(request, user: Aidant, token: str) -> Device | OtpResult:
