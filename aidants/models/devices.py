@@ -87,6 +87,10 @@ class EnrolmentLink(SingleUseLink):
     def __str__(self) -> str:
         return f"EnrolmentLink {self.uuid}"
 
+    def is_usable(self, at=None) -> bool:
+        # A deactivated account enrols nothing, whatever link it still holds.
+        return super().is_usable(at) and self.aidant.is_active
+
 
 class CardUnlinkReason(models.TextChoices):
     LOST = "lost", _("carte perdue")

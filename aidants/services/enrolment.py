@@ -5,10 +5,6 @@ one only through such a link (or an invitation), sent to its own address. Only
 the SHA-256 of the token is stored; the raw token is in the e-mail only.
 """
 
-import hmac
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -22,7 +18,8 @@ from aidants import access
 from aidants.exceptions import AidantsError, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
-from aidants.services.invitations import InvitationGone, InvitationUnknown, hash_token
+from aidants.services.invitations import InvitationGone, InvitationUnknown
+from aidants.services.links import issue_link, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
@@ -51,16 +48,14 @@ def issue_enrolment_link(
     """
     if not access.can_issue_enrolment_link(by, aidant, structure):
         raise NotAllowed(_("Vous ne pouvez pas envoyer de lien à cette personne."))
-    raw_token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        EnrolmentLink.objects.filter(aidant=aidant, used_at__isnull=True).delete()
-        link = EnrolmentLink.objects.create(
-            token_hash=hash_token(raw_token),
+        link, raw_token = issue_link(
+            EnrolmentLink,
+            valid_hours=settings.ENROLMENT_LINK_VALID_HOURS,
+            replaces=EnrolmentLink.objects.filter(aidant=aidant),
             aidant=aidant,
             structure=structure,
             issued_by=by,
-            expires_at=timezone.now()
-            + timedelta(hours=settings.ENROLMENT_LINK_VALID_HOURS),
         )
         audit.record(
             audit.Action.ENROLMENT_LINK_ISSUED,
@@ -95,35 +90,26 @@ def _send_link(link: EnrolmentLink, raw_token: str) -> None:
         ) from exc
 
 
+def _usable(link: EnrolmentLink | None) -> EnrolmentLink:
+    return usable_link(
+        link,
+        unknown=EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas.")),
+        used=EnrolmentLinkGone(_("Ce lien d'activation a déjà été utilisé.")),
+        expired=EnrolmentLinkGone(_("Ce lien d'activation a expiré.")),
+    )
+
+
 def link_for_token(raw_token: str) -> EnrolmentLink:
     """The usable enrolment link behind a token. Raises EnrolmentLinkUnknown or
-    EnrolmentLinkGone (expired or used)."""
-    token_hash = hash_token(raw_token or "")
-    link = (
-        EnrolmentLink.objects.select_related("aidant")
-        .filter(token_hash=token_hash)
-        .first()
-    )
-    if link is None or not hmac.compare_digest(link.token_hash, token_hash):
-        raise EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas."))
-    return _usable(link)
+    EnrolmentLinkGone (expired, used, or its account deactivated)."""
+    return _usable(EnrolmentLink.objects.select_related("aidant").by_raw(raw_token))
 
 
 def link_by_uuid(link_uuid: str) -> EnrolmentLink:
     """The usable link this browser opened (its uuid is kept in the session in
     place of the token). Raises like `link_for_token`."""
-    link = EnrolmentLink.objects.select_related("aidant").filter(uuid=link_uuid)
-    if not link.exists():
-        raise EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas."))
-    return _usable(link.get())
-
-
-def _usable(link: EnrolmentLink) -> EnrolmentLink:
-    if link.used_at is not None:
-        raise EnrolmentLinkGone(_("Ce lien d'activation a déjà été utilisé."))
-    if not link.is_usable() or not link.aidant.is_active:
-        raise EnrolmentLinkGone(_("Ce lien d'activation a expiré."))
-    return link
+    links = EnrolmentLink.objects.select_related("aidant").filter(uuid=link_uuid)
+    return _usable(links.first())
 
 
 def link_device(link: EnrolmentLink) -> TOTPDevice:

@@ -4,11 +4,6 @@ Only the SHA-256 of the link's token is stored; the raw token exists in the
 email and in the invitee's browser, nowhere else (never in the journal or logs).
 """
 
-import hashlib
-import hmac
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -33,6 +28,8 @@ from aidants.models import (
     Structure,
     TOTPDevice,
 )
+from aidants.models.people import hash_token  # noqa: F401 (re-exported for tests)
+from aidants.services.links import issue_link, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
@@ -42,10 +39,6 @@ class InvitationUnknown(InvitationInvalid):
 
 class InvitationGone(InvitationInvalid):
     """The invitation expired or was already used (HTTP 410)."""
-
-
-def hash_token(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
 
 
 def invitation_url(raw_token: str) -> str:
@@ -159,7 +152,6 @@ def invite_aidant(
     if not access.can_manage_structure(by, structure):
         raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
     email = email.strip().lower()
-    raw_token = secrets.token_urlsafe(32)
     with transaction.atomic():
         aidant = Aidant.objects.filter(email__iexact=email).first()
         hab = None
@@ -179,17 +171,13 @@ def invite_aidant(
             # is created in this structure until its holder accepts, signed in
             # with their own second factor (see `accept_invitation`).
             hab = _existing_membership(aidant=aidant, structure=structure)
-        # A new invitation replaces the pending ones: only the last link works.
-        Invitation.objects.filter(
-            aidant=aidant, structure=structure, used_at__isnull=True
-        ).delete()
-        invitation = Invitation.objects.create(
-            token_hash=hash_token(raw_token),
+        invitation, raw_token = issue_link(
+            Invitation,
+            valid_hours=settings.INVITATION_VALID_HOURS,
+            replaces=Invitation.objects.filter(aidant=aidant, structure=structure),
             aidant=aidant,
             structure=structure,
             invited_by=by,
-            expires_at=timezone.now()
-            + timedelta(hours=settings.INVITATION_VALID_HOURS),
         )
         audit.record(
             audit.Action.AIDANT_INVITED,
@@ -208,41 +196,29 @@ def invite_aidant(
     return invitation, raw_token
 
 
+def _usable(invitation: Invitation | None) -> Invitation:
+    return usable_link(
+        invitation,
+        unknown=InvitationUnknown(_("Ce lien d'invitation n'existe pas.")),
+        used=InvitationGone(_("Ce lien d'invitation a déjà été utilisé.")),
+        expired=InvitationGone(_("Ce lien d'invitation a expiré.")),
+    )
+
+
 def invitation_for_token(raw_token: str) -> Invitation:
     """The usable invitation behind a link's token.
 
     Raises InvitationUnknown (no such link) or InvitationGone (expired or used).
     """
-    token_hash = hash_token(raw_token or "")
-    invitation = (
-        Invitation.objects.select_related("aidant", "structure")
-        .filter(token_hash=token_hash)
-        .first()
-    )
-    if invitation is None or not hmac.compare_digest(invitation.token_hash, token_hash):
-        raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
-    return _usable(invitation)
+    invitations = Invitation.objects.select_related("aidant", "structure")
+    return _usable(invitations.by_raw(raw_token))
 
 
 def invitation_by_uuid(invitation_uuid: str) -> Invitation:
     """The usable invitation whose link this browser opened (its uuid is kept in
     the session in place of the token). Raises like `invitation_for_token`."""
-    invitation = (
-        Invitation.objects.select_related("aidant", "structure")
-        .filter(uuid=invitation_uuid)
-        .first()
-    )
-    if invitation is None:
-        raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
-    return _usable(invitation)
-
-
-def _usable(invitation: Invitation) -> Invitation:
-    if invitation.used_at is not None:
-        raise InvitationGone(_("Ce lien d'invitation a déjà été utilisé."))
-    if not invitation.is_usable():
-        raise InvitationGone(_("Ce lien d'invitation a expiré."))
-    return invitation
+    invitations = Invitation.objects.select_related("aidant", "structure")
+    return _usable(invitations.filter(uuid=invitation_uuid).first())
 
 
 def needs_password(aidant: Aidant) -> bool:

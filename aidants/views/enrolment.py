@@ -6,7 +6,6 @@ from django.contrib.auth.hashers import make_password
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -15,22 +14,15 @@ from aidants.forms.referent import InvitationPasswordForm, OtpCodeForm
 from aidants.services import enrolment as svc
 from aidants.services.invitations import InvitationInvalid
 from aidants.services.otp import provisioning_qr_data_uri, secret_base32
-from aidants.views.links import invalid_page, opened_link, swap_token
+from aidants.views.links import invalid_page, opened_link, token_swap_view
 
 SESSION_KEY = "relais_enrolment"
 TEMPLATE = "aidants/enrolment/enrol.html"
 
 
-@csrf_exempt  # Only swaps the token for a session value; never acts on a form.
-@never_cache
-def open_link(request, token):
-    return swap_token(
-        request,
-        token=token,
-        lookup=svc.link_for_token,
-        session_key=SESSION_KEY,
-        clean_url="aidants:enrolment",
-    )
+open_link = token_swap_view(
+    lookup=svc.link_for_token, session_key=SESSION_KEY, clean_url="aidants:enrolment"
+)
 
 
 def _password_step(request, link, context: dict):

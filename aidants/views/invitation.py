@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -23,7 +22,7 @@ from aidants.services import invitations as svc
 from aidants.services.otp import provisioning_qr_data_uri, secret_base32
 from aidants.services.refusals import record_refusal
 from aidants.views.auth import url_with_next
-from aidants.views.links import invalid_page, opened_link, swap_token
+from aidants.views.links import invalid_page, opened_link, token_swap_view
 
 SESSION_KEY = "relais_invitation"
 
@@ -32,16 +31,11 @@ def _state_key(invitation) -> str:
     return f"relais_invitation_{invitation.uuid}"
 
 
-@csrf_exempt  # Only swaps the token for a session value; never acts on a form.
-@never_cache
-def open_link(request, token):
-    return swap_token(
-        request,
-        token=token,
-        lookup=svc.invitation_for_token,
-        session_key=SESSION_KEY,
-        clean_url="aidants:invitation",
-    )
+open_link = token_swap_view(
+    lookup=svc.invitation_for_token,
+    session_key=SESSION_KEY,
+    clean_url="aidants:invitation",
+)
 
 
 def _password_step(request, invitation, state: dict, context: dict):

@@ -2,9 +2,6 @@
 habilitations, invitations), activate a habilitation. Journaled with the staff
 member."""
 
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -21,7 +18,8 @@ from aidants.models import (
     Structure,
 )
 from aidants.services.habilitations import activate_habilitation
-from aidants.services.invitations import hash_token, invitation_url
+from aidants.services.invitations import invitation_url
+from aidants.services.links import issue_link
 from onboarding.exceptions import OnboardingError
 from onboarding.models import (
     HabilitationRequest,
@@ -99,13 +97,12 @@ def _account_for(person: RequestedPerson, structure: Structure) -> Aidant:
 
 
 def _invite(*, aidant: Aidant, structure: Structure, by: Aidant) -> None:
-    raw_token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        token_hash=hash_token(raw_token),
+    invitation, raw_token = issue_link(
+        Invitation,
+        valid_hours=settings.INVITATION_VALID_HOURS,
         aidant=aidant,
         structure=structure,
         invited_by=by,
-        expires_at=timezone.now() + timedelta(hours=settings.INVITATION_VALID_HOURS),
     )
     audit.record(
         audit.Action.AIDANT_INVITED,

@@ -83,37 +83,52 @@ def request_detail(request, hab_request, token):
     return render(request, "onboarding/public/request_detail.html", context)
 
 
+def _edit_step(request, hab_request, token, *, form, act, done, template, field=None):
+    """The requester's editing pages, written once: only while the request may
+    be edited (onboarding.access), a valid POST calls `act(**cleaned_data)` (its
+    OnboardingError shown on `field`), then back to the request."""
+    if not access.can_edit_request(hab_request):
+        return redirect(_detail_url(hab_request, token))
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(request=hab_request, **form.cleaned_data)
+        except OnboardingError as exc:
+            form.add_error(field, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect(_detail_url(hab_request, token))
+    context = {"form": form, "req": hab_request, "token": token}
+    return render(request, template, context)
+
+
 @GET_POST
 @_link_view
 def request_edit(request, hab_request, token):
-    if not access.can_edit_request(hab_request):
-        return redirect(_detail_url(hab_request, token))
     initial = {name: getattr(hab_request, name) for name in services.REQUEST_FIELDS}
-    form = RequestForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        services.update_request(request=hab_request, **form.cleaned_data)
-        messages.success(request, _("Demande mise à jour."))
-        return redirect(_detail_url(hab_request, token))
-    context = {"form": form, "req": hab_request, "token": token}
-    return render(request, "onboarding/public/request_form.html", context)
+    return _edit_step(
+        request,
+        hab_request,
+        token,
+        form=RequestForm(request.POST or None, initial=initial),
+        act=services.update_request,
+        done=_("Demande mise à jour."),
+        template="onboarding/public/request_form.html",
+    )
 
 
 @GET_POST
 @_link_view
 def person_add(request, hab_request, token):
-    if not access.can_edit_request(hab_request):
-        return redirect(_detail_url(hab_request, token))
-    form = PersonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_person(request=hab_request, **form.cleaned_data)
-        except OnboardingError as exc:
-            form.add_error("email", str(exc))
-        else:
-            messages.success(request, _("Personne ajoutée à la demande."))
-            return redirect(_detail_url(hab_request, token))
-    context = {"form": form, "req": hab_request, "token": token}
-    return render(request, "onboarding/public/person_form.html", context)
+    return _edit_step(
+        request,
+        hab_request,
+        token,
+        form=PersonForm(request.POST or None),
+        act=services.add_person,
+        field="email",
+        done=_("Personne ajoutée à la demande."),
+        template="onboarding/public/person_form.html",
+    )
 
 
 @GET_POST
@@ -133,23 +148,15 @@ def person_remove(request, hab_request, token, person_uuid):
 @GET_POST
 @_link_view
 def request_submit(request, hab_request, token):
-    if not access.can_edit_request(hab_request):
-        return redirect(_detail_url(hab_request, token))
-    form = SubmitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.submit_request(
-                request=hab_request, message=form.cleaned_data["message"]
-            )
-        except OnboardingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, _("Demande déposée. Un accusé de réception vous a été envoyé.")
-            )
-            return redirect(_detail_url(hab_request, token))
-    context = {"form": form, "req": hab_request, "token": token}
-    return render(request, "onboarding/public/request_submit.html", context)
+    return _edit_step(
+        request,
+        hab_request,
+        token,
+        form=SubmitForm(request.POST or None),
+        act=services.submit_request,
+        done=_("Demande déposée. Un accusé de réception vous a été envoyé."),
+        template="onboarding/public/request_submit.html",
+    )
 
 
 @require_POST

@@ -1,0 +1,50 @@
+"""Single-use e-mailed links (invitations, enrolment links), issued and checked
+in one place. Only the SHA-256 of a token is stored (`hash_token`); the raw
+token goes in the e-mail only."""
+
+import secrets
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from aidants.models.people import SingleUseLink, hash_token
+
+
+def issue_link(
+    model: type[SingleUseLink],
+    *,
+    valid_hours: int,
+    replaces: QuerySet | None = None,
+    **fields,
+) -> tuple[SingleUseLink, str]:
+    """Create a link of `model` with a fresh random token, valid `valid_hours`,
+    inside the caller's transaction; the unused links in `replaces` are deleted
+    first (only the last link works). Returns the link and its raw token."""
+    if replaces is not None:
+        replaces.filter(used_at__isnull=True).delete()
+    raw_token = secrets.token_urlsafe(32)
+    link = model.objects.create(
+        token_hash=hash_token(raw_token),
+        expires_at=timezone.now() + timedelta(hours=valid_hours),
+        **fields,
+    )
+    return link, raw_token
+
+
+def usable_link(
+    link: SingleUseLink | None,
+    *,
+    unknown: Exception,
+    used: Exception,
+    expired: Exception,
+) -> SingleUseLink:
+    """`link` if it may still be opened; raises `unknown` (no such link), `used`
+    or `expired` (the link's `is_usable` is false)."""
+    if link is None:
+        raise unknown
+    if link.used_at is not None:
+        raise used
+    if not link.is_usable():
+        raise expired
+    return link
