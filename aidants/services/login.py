@@ -20,13 +20,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.models import Device
-from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
 from aidants import access, session_events
 from aidants import session as aidant_session
 from aidants.exceptions import NotAllowed
-from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
+from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice, device_kind
 from aidants.services import login_delay, passkeys
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
@@ -236,7 +235,7 @@ def step_up_otp(*, request, token: str) -> OtpResult:
             audit.Action.LOGIN_SUCCEEDED,
             actor=user,
             structure=user.current_structure,
-            details={"device": _device_kind(checked), "step_up": True},
+            details={"device": device_kind(checked), "step_up": True},
             request=request,
         )
     aidant_session.record_second_factor(request.session)
@@ -289,16 +288,6 @@ def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
     )
 
 
-def _device_kind(device: Device) -> str:
-    if isinstance(device, WebAuthnCredential):
-        return "passkey"
-    if isinstance(device, BackupCodeDevice):
-        return "backup_codes"
-    if isinstance(device, TOTPDevice) and hasattr(device, "carte"):
-        return "card"
-    return "totp_app"
-
-
 def finish_login(*, request, device: Device) -> bool:
     """Mark the session OTP-verified with `device`, pick a usable current
     structure, restart the idle clock. Journals LOGIN_SUCCEEDED.
@@ -328,7 +317,7 @@ def finish_login(*, request, device: Device) -> bool:
             audit.Action.LOGIN_SUCCEEDED,
             actor=user,
             structure=user.current_structure,
-            details={"device": _device_kind(device)},
+            details={"device": device_kind(device)},
             request=request,
         )
     # New session key on privilege change (second factor): no session fixation.

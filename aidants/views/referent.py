@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
-from django_otp_webauthn.models import WebAuthnCredential
 
 from aidants import access
 from aidants.decorators import referent_required
@@ -26,12 +25,12 @@ from aidants.forms.referent import (
     ReasonForm,
 )
 from aidants.models import (
-    BackupCodeDevice,
     Habilitation,
     TOTPDevice,
 )
 from aidants.services import habilitations as hab_services
 from aidants.services.invitations import invite_aidant
+from aidants.services.otp import devices_by_aidant
 from aidants.services.refusals import record_refusal
 from aidants.services.structures import set_allowed_demarches
 from audit.models import JournalEntry
@@ -54,28 +53,6 @@ def _habilitation(request, habilitation_uuid) -> Habilitation:
         )
         raise Http404
     return hab
-
-
-def _devices_by_aidant(aidant_ids) -> dict[int, list[dict]]:
-    """Display rows for the aidants' OTP devices: kind and name or card serial.
-    Only display strings leave this function, never a device (and so never a seed)."""
-    rows: dict[int, list[dict]] = {}
-    totp = TOTPDevice.objects.filter(user_id__in=aidant_ids, confirmed=True)
-    for device in totp.select_related("carte").order_by("pk"):
-        card = getattr(device, "carte", None)
-        if card is not None:
-            row = {"kind": _("Carte physique"), "label": card.serial}
-        else:
-            row = {"kind": _("Application"), "label": device.name}
-        rows.setdefault(device.user_id, []).append(row)
-    for device in BackupCodeDevice.objects.filter(user_id__in=aidant_ids):
-        row = {"kind": _("Codes de secours"), "label": device.name}
-        rows.setdefault(device.user_id, []).append(row)
-    passkeys = WebAuthnCredential.objects.filter(user_id__in=aidant_ids, confirmed=True)
-    for device in passkeys.order_by("pk"):
-        row = {"kind": _("Clé d'accès (passkey)"), "label": device.name or "—"}
-        rows.setdefault(device.user_id, []).append(row)
-    return rows
 
 
 def _allowed_actions(user, hab: Habilitation) -> dict[str, bool]:
@@ -111,7 +88,7 @@ def home(request):
         .order_by("aidant__last_name", "aidant__first_name", "pk")
     )
     page = Paginator(habilitations, PAGE_SIZE).get_page(request.GET.get("page"))
-    devices = _devices_by_aidant([hab.aidant_id for hab in page])
+    devices = devices_by_aidant([hab.aidant_id for hab in page])
     rows = [{"hab": hab, "devices": devices.get(hab.aidant_id, [])} for hab in page]
     return render(
         request,
@@ -135,7 +112,7 @@ def aidant_detail(request, habilitation_uuid):
         {
             "hab": hab,
             "aidant": hab.aidant,
-            "devices": _devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
+            "devices": devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
             "cards": cards,
             "actions": _allowed_actions(request.user, hab),
             "history": _history(hab),
