@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
 
 from aidants.services.login import normalize_token
 
@@ -19,7 +20,7 @@ def _email_field() -> forms.EmailField:
     )
 
 
-class LoginForm(forms.Form):
+class LoginForm(DsfrBaseForm):
     email = _email_field()
     password = forms.CharField(
         label=_("Mot de passe"),
@@ -33,13 +34,12 @@ class LoginForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
 
-class OtpForm(forms.Form):
+class OtpForm(DsfrBaseForm):
+    """The one form for a one-time code: the 6 digits of an app or a card, or,
+    where a login accepts them (`backup_codes=True`: login, step-up, passkey
+    confirmation), a 10-digit backup code."""
+
     otp_token = forms.CharField(
-        label=_("Code à usage unique"),
-        help_text=_(
-            "Le code à 6 chiffres de votre application ou de votre carte, "
-            "ou un code de secours à 10 chiffres."
-        ),
         max_length=32,
         error_messages={"required": _("Saisissez le code.")},
         widget=forms.TextInput(
@@ -47,29 +47,31 @@ class OtpForm(forms.Form):
         ),
     )
 
-    def clean_otp_token(self) -> str:
-        token = normalize_token(self.cleaned_data["otp_token"])
-        if not token.isdigit() or not 6 <= len(token) <= 10:
-            raise forms.ValidationError(
-                _("Le code se compose de 6 chiffres (ou 10 pour un code de secours).")
+    def __init__(self, *args, backup_codes: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.backup_codes = backup_codes
+        field = self.fields["otp_token"]
+        if backup_codes:
+            field.label = _("Code à usage unique")
+            field.help_text = _(
+                "Le code à 6 chiffres de votre application ou de votre carte, "
+                "ou un code de secours à 10 chiffres."
             )
-        return token
-
-
-class TotpConfirmForm(forms.Form):
-    otp_token = forms.CharField(
-        label=_("Code affiché par l'application"),
-        help_text=_("6 chiffres, par exemple 123456."),
-        max_length=16,
-        error_messages={"required": _("Saisissez le code.")},
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
-        ),
-    )
+        else:
+            field.label = _("Code à 6 chiffres affiché par l'application")
+            field.help_text = _("6 chiffres, par exemple 123456.")
 
     def clean_otp_token(self) -> str:
         token = normalize_token(self.cleaned_data["otp_token"])
-        if not token.isdigit() or len(token) != 6:
+        if self.backup_codes:
+            if not token.isdigit() or not 6 <= len(token) <= 10:
+                raise forms.ValidationError(
+                    _(
+                        "Le code se compose de 6 chiffres (ou 10 pour un code de "
+                        "secours)."
+                    )
+                )
+        elif not token.isdigit() or len(token) != 6:
             raise forms.ValidationError(_("Le code se compose de 6 chiffres."))
         return token
 
@@ -80,5 +82,5 @@ class SwitchStructureForm(forms.Form):
     )
 
 
-class PasswordResetRequestForm(forms.Form):
+class PasswordResetRequestForm(DsfrBaseForm):
     email = _email_field()

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from aidants.demarches import DESCRIPTIONS, Demarche
+from aidants.forms.auth import OtpForm
 from aidants.models import CardUnlinkReason, CarteTOTP
 from aidants.services.cards import InvalidSeed, parse_seed
 
@@ -169,31 +170,14 @@ class InvitationPasswordForm(DsfrBaseForm):
         return cleaned
 
 
-class OtpCodeForm(DsfrBaseForm):
-    otp_token = forms.RegexField(
-        label=_("Code à 6 chiffres affiché par l'application"),
-        regex=r"^\s*\d{6}\s*$",
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "maxlength": "8",
-            }
-        ),
-        error_messages={
-            "required": _("Saisissez le code affiché par l'application."),
-            "invalid": _("Le code comporte 6 chiffres."),
-        },
-    )
-
-
 class ConfirmForm(DsfrBaseForm):
     """An empty form: the confirmation pages only need CSRF."""
 
 
-class StockCardForm(DsfrBaseForm):
+class StockCardForm(OtpForm):
     """A référent picks a card of the structure's stock and types its code."""
 
+    field_order = ["card", "otp_token"]
     card = forms.ModelChoiceField(
         label=_("Carte du stock de la structure"),
         queryset=CarteTOTP.objects.none(),
@@ -204,20 +188,9 @@ class StockCardForm(DsfrBaseForm):
             "invalid_choice": _("Cette carte n'est pas dans le stock de la structure."),
         },
     )
-    otp_token = forms.RegexField(
-        label=_("Code affiché par la carte"),
-        regex=r"^\d{6}$",
-        max_length=6,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
-        ),
-        error_messages={
-            "required": _("Saisissez le code affiché par la carte."),
-            "invalid": _("Le code compte 6 chiffres."),
-        },
-    )
 
     def __init__(self, *args, cards, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["card"].queryset = cards
         self.fields["card"].label_from_instance = lambda card: card.serial
+        self.fields["otp_token"].label = _("Code affiché par la carte")

@@ -148,7 +148,7 @@ def otp_view(request):
         logout_aidant(request=request, reason="no_second_factor")
         messages.error(request, NO_DEVICE_MESSAGE)
         return redirect("aidants:login")
-    form = OtpForm(request.POST or None)
+    form = OtpForm(request.POST or None, backup_codes=True)
     if request.method == "POST" and form.is_valid():
         result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:
@@ -214,7 +214,7 @@ def step_up_view(request):
     user = request.user
     if not user.is_authenticated or not user.is_verified():
         return redirect(url_with_next("aidants:otp", next_url))
-    form = OtpForm(request.POST or None)
+    form = OtpForm(request.POST or None, backup_codes=True)
     if request.method == "POST" and form.is_valid():
         result = step_up_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:

@@ -10,7 +10,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from aidants.exceptions import AidantsError
-from aidants.forms.referent import InvitationPasswordForm, OtpCodeForm
+from aidants.forms.auth import OtpForm
+from aidants.forms.referent import InvitationPasswordForm
 from aidants.services import enrolment as svc
 from aidants.services.invitations import InvitationInvalid
 from aidants.services.otp import provisioning_qr_data_uri, secret_base32
@@ -39,13 +40,13 @@ def _password_step(request, link, context: dict):
 
 
 def _totp_step(request, link, password_hash: str | None, context: dict):
-    form = OtpCodeForm(request.POST if request.method == "POST" else None)
+    form = OtpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             done = svc.complete_enrolment(
                 link=link,
                 password_hash=password_hash,
-                otp_token=form.cleaned_data["otp_token"].strip(),
+                otp_token=form.cleaned_data["otp_token"],
             )
         except InvitationInvalid as exc:
             return invalid_page(request, exc)

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from aidants.access import can_log_in
 from aidants.exceptions import AidantsError, NotAllowed
-from aidants.forms.referent import ConfirmForm, InvitationPasswordForm, OtpCodeForm
+from aidants.forms.auth import OtpForm
+from aidants.forms.referent import ConfirmForm, InvitationPasswordForm
 from aidants.services import invitations as svc
 from aidants.services.otp import provisioning_qr_data_uri, secret_base32
 from aidants.services.refusals import record_refusal
@@ -53,13 +54,13 @@ def _password_step(request, invitation, state: dict, context: dict):
 def _totp_step(request, invitation, state: dict, context: dict):
     posted = request.POST if request.method == "POST" else None
     needs_totp = svc.needs_totp(invitation.aidant)
-    form = OtpCodeForm(posted) if needs_totp else ConfirmForm(posted)
+    form = OtpForm(posted) if needs_totp else ConfirmForm(posted)
     if posted is not None and form.is_valid():
         try:
             done = svc.accept_invitation(
                 invitation=invitation,
                 password_hash=state.get("password_hash"),
-                otp_token=form.cleaned_data.get("otp_token", "").strip(),
+                otp_token=form.cleaned_data.get("otp_token", ""),
             )
         except svc.InvitationInvalid as exc:
             return invalid_page(request, exc)

@@ -97,10 +97,10 @@ class AuthenticationComplete(webauthn_views.CompleteCredentialAuthenticationView
 @passkey_enrolment_allowed
 def passkeys_page(request):
     user = request.user
-    form = OtpForm()
+    form = OtpForm(backup_codes=True)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "confirm":
-        form = OtpForm(request.POST)
+        form = OtpForm(request.POST, backup_codes=True)
         if form.is_valid():
             result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
             if result.outcome is OtpOutcome.OK:
