@@ -34,12 +34,11 @@ class LoginForm(DsfrBaseForm):
         return self.cleaned_data["email"].strip().lower()
 
 
-class OtpForm(DsfrBaseForm):
-    """The one form for a one-time code: the 6 digits of an app or a card, or,
-    where a login accepts them (`backup_codes=True`: login, step-up, passkey
-    confirmation), a 10-digit backup code."""
-
-    otp_token = forms.CharField(
+def otp_code_field(label, help_text="") -> forms.CharField:
+    """The one-time code's field, as every form asks for it."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
         max_length=32,
         error_messages={"required": _("Saisissez le code.")},
         widget=forms.TextInput(
@@ -47,19 +46,16 @@ class OtpForm(DsfrBaseForm):
         ),
     )
 
-    def __init__(self, *args, backup_codes: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.backup_codes = backup_codes
-        field = self.fields["otp_token"]
-        if backup_codes:
-            field.label = _("Code à usage unique")
-            field.help_text = _(
-                "Le code à 6 chiffres de votre application ou de votre carte, "
-                "ou un code de secours à 10 chiffres."
-            )
-        else:
-            field.label = _("Code à 6 chiffres affiché par l'application")
-            field.help_text = _("6 chiffres, par exemple 123456.")
+
+class OtpForm(DsfrBaseForm):
+    """The one form for a one-time code: the 6 digits of an app or a card. Its
+    `LoginOtpForm` also takes a 10-digit backup code."""
+
+    backup_codes = False
+    otp_token = otp_code_field(
+        _("Code à 6 chiffres affiché par l'application"),
+        _("6 chiffres, par exemple 123456."),
+    )
 
     def clean_otp_token(self) -> str:
         token = normalize_token(self.cleaned_data["otp_token"])
@@ -74,6 +70,20 @@ class OtpForm(DsfrBaseForm):
         elif not token.isdigit() or len(token) != 6:
             raise forms.ValidationError(_("Le code se compose de 6 chiffres."))
         return token
+
+
+class LoginOtpForm(OtpForm):
+    """The login's second step, the step-up and the passkey confirmation: an
+    app's or a card's code, or a backup code."""
+
+    backup_codes = True
+    otp_token = otp_code_field(
+        _("Code à usage unique"),
+        _(
+            "Le code à 6 chiffres de votre application ou de votre carte, "
+            "ou un code de secours à 10 chiffres."
+        ),
+    )
 
 
 class SwitchStructureForm(forms.Form):

@@ -5,8 +5,9 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
-from aidants.demarches import DESCRIPTIONS, Demarche
-from aidants.forms.auth import OtpForm
+from aidants.demarches import Demarche
+from aidants.demarches import options as demarche_options
+from aidants.forms.auth import OtpForm, otp_code_field
 from aidants.models import CardUnlinkReason, CarteTOTP
 from aidants.services.cards import InvalidSeed, parse_seed
 
@@ -121,18 +122,10 @@ class DemarchesForm(forms.Form):
     def options(self) -> list[dict]:
         """One row per démarche for the template: code, label, description, checked."""
         if self.is_bound:
-            selected = set(self.data.getlist("demarches"))
+            selected = self.data.getlist("demarches")
         else:
-            selected = set(self.initial.get("demarches", []))
-        return [
-            {
-                "code": code,
-                "label": label,
-                "description": DESCRIPTIONS[Demarche(code)],
-                "checked": code in selected,
-            }
-            for code, label in Demarche.choices
-        ]
+            selected = self.initial.get("demarches", [])
+        return demarche_options(Demarche.choices, selected)
 
 
 class InvitationPasswordForm(DsfrBaseForm):
@@ -178,6 +171,7 @@ class StockCardForm(OtpForm):
     """A référent picks a card of the structure's stock and types its code."""
 
     field_order = ["card", "otp_token"]
+    otp_token = otp_code_field(_("Code affiché par la carte"))
     card = forms.ModelChoiceField(
         label=_("Carte du stock de la structure"),
         queryset=CarteTOTP.objects.none(),
@@ -193,4 +187,3 @@ class StockCardForm(OtpForm):
         super().__init__(*args, **kwargs)
         self.fields["card"].queryset = cards
         self.fields["card"].label_from_instance = lambda card: card.serial
-        self.fields["otp_token"].label = _("Code affiché par la carte")

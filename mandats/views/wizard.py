@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
+from aidants.demarches import options as demarche_options
 from mandats import access, franceconnect
 from mandats.exceptions import FranceConnectError, MandatsError
 from mandats.forms import ConfirmForm, MandatChoiceForm
@@ -92,14 +93,13 @@ def _start(request, *, renew: Mandat | None):
         except FranceConnectError as error:
             return _error(request, str(error), status=502)
         return redirect(url)
-    choices = [
-        {"code": code, "label": label, "description": describe(code)}
-        for code, label in form.fields["demarches"].choices
-    ]
+    options = demarche_options(
+        form.fields["demarches"].choices, form["demarches"].value()
+    )
     return render(
         request,
         "mandats/wizard/choose.html",
-        {"form": form, "choices": choices, "renew": renew},
+        {"form": form, "options": options, "renew": renew},
     )
 
 
