@@ -86,12 +86,14 @@ urlpatterns = [
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/lien-activation/",
-        referent_devices.enrolment_link,
+        referent_devices.factor_reset,
+        {"kind": "enrolment_link"},
         name="referent-enrolment-link",
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/application-perdue/",
-        referent_devices.app_lost,
+        referent_devices.factor_reset,
+        {"kind": "app_lost"},
         name="referent-app-lost",
     ),
     # E-mailed links: the token URL only swaps the token for a session value.

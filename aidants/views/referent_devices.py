@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -73,80 +74,60 @@ def card_register(request, habilitation_uuid):
     )
 
 
-def _link_holder(request, habilitation_uuid, *, reason: str, message: str):
-    """The member whose second factor the référent resets (enrolment link, lost
-    app): aidants.access.can_issue_enrolment_link, refused and journaled."""
-    hab = _habilitation(request, habilitation_uuid)
-    if not access.can_issue_enrolment_link(request.user, hab.aidant, hab.structure):
-        record_refusal(request=request, reason=reason, aidant=str(hab.aidant.uuid))
-        raise PermissionDenied(message)
-    return hab
-
-
-@referent_required
-@GET_POST
-def enrolment_link(request, habilitation_uuid):
-    hab = _link_holder(
-        request,
-        habilitation_uuid,
-        reason="enrolment_link_not_allowed",
-        message=_(
+# The référent resets a member's second factor (aidants.access.
+# can_issue_enrolment_link): kind -> service, refusal reason and message, then the
+# confirmation page's title, question and done message (%(name)s, %(email)s).
+FACTOR_RESETS = {
+    "enrolment_link": (
+        issue_enrolment_link,
+        "enrolment_link_not_allowed",
+        gettext_lazy(
             "Un lien ne peut être envoyé qu'à un aidant habilité de votre structure."
         ),
-    )
-    names = {"email": hab.aidant.email}
-    return confirm_then_act(
-        request,
-        hab,
-        form_class=ConfirmForm,
-        act=partial(
-            issue_enrolment_link,
-            aidant=hab.aidant,
-            by=request.user,
-            structure=hab.structure,
-        ),
-        title=_("Renvoyer un lien d'activation du second facteur"),
-        question=_(
+        gettext_lazy("Renvoyer un lien d'activation du second facteur"),
+        gettext_lazy(
             "Envoyer à %(email)s un lien, valable une fois, pour configurer une "
             "nouvelle application d'authentification ?"
-        )
-        % names,
-        done=_("Un lien d'activation du second facteur a été envoyé à %(email)s.")
-        % names,
-    )
+        ),
+        gettext_lazy(
+            "Un lien d'activation du second facteur a été envoyé à %(email)s."
+        ),
+    ),
+    "app_lost": (
+        remove_lost_apps,
+        "device_not_allowed",
+        gettext_lazy("Seul un aidant habilité de votre structure peut être concerné."),
+        gettext_lazy("Signaler l'application comme perdue"),
+        gettext_lazy(
+            "Retirer l'application d'authentification de %(name)s, fermer toutes "
+            "ses sessions et lui envoyer un lien pour en configurer une nouvelle ?"
+        ),
+        gettext_lazy(
+            "L'application de %(name)s est retirée et ses sessions sont "
+            "fermées ; un lien d'activation lui a été envoyé."
+        ),
+    ),
+}
 
 
 @referent_required
 @GET_POST
-def app_lost(request, habilitation_uuid):
-    hab = _link_holder(
-        request,
-        habilitation_uuid,
-        reason="device_not_allowed",
-        message=_("Seul un aidant habilité de votre structure peut être concerné."),
-    )
-    names = {"name": hab.aidant.get_full_name()}
+def factor_reset(request, habilitation_uuid, kind: str):
+    service, reason, refusal, title, question, done = FACTOR_RESETS[kind]
+    hab = _habilitation(request, habilitation_uuid)
+    aidant = hab.aidant
+    if not access.can_issue_enrolment_link(request.user, aidant, hab.structure):
+        record_refusal(request=request, reason=reason, aidant=str(aidant.uuid))
+        raise PermissionDenied(refusal)
+    names = {"name": aidant.get_full_name(), "email": aidant.email}
     return confirm_then_act(
         request,
         hab,
         form_class=ConfirmForm,
-        act=partial(
-            remove_lost_apps,
-            aidant=hab.aidant,
-            by=request.user,
-            structure=hab.structure,
-        ),
-        title=_("Signaler l'application comme perdue"),
-        question=_(
-            "Retirer l'application d'authentification de %(name)s, fermer toutes "
-            "ses sessions et lui envoyer un lien pour en configurer une nouvelle ?"
-        )
-        % names,
-        done=_(
-            "L'application de %(name)s est retirée et ses sessions sont "
-            "fermées ; un lien d'activation lui a été envoyé."
-        )
-        % names,
+        act=partial(service, aidant=aidant, by=request.user, structure=hab.structure),
+        title=title,
+        question=str(question) % names,
+        done=str(done) % names,
     )
 
 

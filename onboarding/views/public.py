@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -83,52 +84,59 @@ def request_detail(request, hab_request, token):
     return render(request, "onboarding/public/request_detail.html", context)
 
 
-def _edit_step(request, hab_request, token, *, form, act, done, template, field=None):
-    """The requester's editing pages, written once: only while the request may
-    be edited (onboarding.access), a valid POST calls `act(**cleaned_data)` (its
-    OnboardingError shown on `field`), then back to the request."""
+# The requester's editing pages: step -> form, its initial values, the service
+# (called with the request and the cleaned data), the field its refusal goes
+# on, the done message, the template.
+EDIT_STEPS = {
+    "edit": (
+        RequestForm,
+        lambda hab_request: {
+            name: getattr(hab_request, name) for name in services.REQUEST_FIELDS
+        },
+        services.update_request,
+        None,
+        gettext_lazy("Demande mise à jour."),
+        "onboarding/public/request_form.html",
+    ),
+    "person_add": (
+        PersonForm,
+        lambda hab_request: None,
+        services.add_person,
+        "email",
+        gettext_lazy("Personne ajoutée à la demande."),
+        "onboarding/public/person_form.html",
+    ),
+    "submit": (
+        SubmitForm,
+        lambda hab_request: None,
+        services.submit_request,
+        None,
+        gettext_lazy("Demande déposée. Un accusé de réception vous a été envoyé."),
+        "onboarding/public/request_submit.html",
+    ),
+}
+
+
+@GET_POST
+@_link_view
+def edit_step(request, hab_request, token, step: str):
+    """Written once: only while the request may be edited (onboarding.access), a
+    valid POST calls the step's service (its OnboardingError shown on the form),
+    then back to the request."""
+    form_class, initial, act, field, done, template = EDIT_STEPS[step]
     if not access.can_edit_request(hab_request):
         return redirect(_detail_url(hab_request, token))
+    form = form_class(request.POST or None, initial=initial(hab_request))
     if request.method == "POST" and form.is_valid():
         try:
             act(request=hab_request, **form.cleaned_data)
         except OnboardingError as exc:
             form.add_error(field, str(exc))
         else:
-            messages.success(request, done)
+            messages.success(request, str(done))
             return redirect(_detail_url(hab_request, token))
     context = {"form": form, "req": hab_request, "token": token}
     return render(request, template, context)
-
-
-@GET_POST
-@_link_view
-def request_edit(request, hab_request, token):
-    initial = {name: getattr(hab_request, name) for name in services.REQUEST_FIELDS}
-    return _edit_step(
-        request,
-        hab_request,
-        token,
-        form=RequestForm(request.POST or None, initial=initial),
-        act=services.update_request,
-        done=_("Demande mise à jour."),
-        template="onboarding/public/request_form.html",
-    )
-
-
-@GET_POST
-@_link_view
-def person_add(request, hab_request, token):
-    return _edit_step(
-        request,
-        hab_request,
-        token,
-        form=PersonForm(request.POST or None),
-        act=services.add_person,
-        field="email",
-        done=_("Personne ajoutée à la demande."),
-        template="onboarding/public/person_form.html",
-    )
 
 
 @GET_POST
@@ -143,20 +151,6 @@ def person_remove(request, hab_request, token, person_uuid):
         return redirect(_detail_url(hab_request, token))
     context = {"person": person, "req": hab_request, "token": token}
     return render(request, "onboarding/public/person_remove.html", context)
-
-
-@GET_POST
-@_link_view
-def request_submit(request, hab_request, token):
-    return _edit_step(
-        request,
-        hab_request,
-        token,
-        form=SubmitForm(request.POST or None),
-        act=services.submit_request,
-        done=_("Demande déposée. Un accusé de réception vous a été envoyé."),
-        template="onboarding/public/request_submit.html",
-    )
 
 
 @require_POST
