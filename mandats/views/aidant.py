@@ -9,14 +9,12 @@ from datetime import timedelta
 
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from aidants.decorators import verified_aidant_required
-from mandats.forms import RevocationForm, UsagerSearchForm
-from mandats.models import Autorisation, Mandat, RevokedBy, Usager
+from mandats.forms import UsagerSearchForm
+from mandats.models import Autorisation, Mandat, Usager
 from mandats.presenters import mandat_row, mandat_rows
 from mandats.views.revocation import confirm_then_revoke
 
@@ -80,41 +78,8 @@ def mandat_detail(request, uuid):
 
 
 def _revoke(request, mandat: Mandat, autorisation: Autorisation | None):
-    name = mandat.usager.full_name
-    if autorisation is None:
-        lead = _(
-            "Vous allez révoquer tout le mandat de %(name)s, pour toutes ses démarches."
-        ) % {"name": name}
-    else:
-        lead = _(
-            "Vous allez révoquer la démarche « %(label)s » du mandat de %(name)s."
-        ) % {"label": autorisation.get_demarche_display(), "name": name}
-    detail_url = reverse("mandats:mandat-detail", kwargs={"uuid": mandat.uuid})
     return confirm_then_revoke(
-        request,
-        mandat=mandat,
-        autorisation=autorisation,
-        form_class=RevocationForm,
-        revoker={
-            "by_type": RevokedBy.AIDANT,
-            "by_id": str(request.user.uuid),
-            "actor": request.user,
-        },
-        reason=RevocationForm.reason_label,
-        page={
-            "lead": lead,
-            "warning": _(
-                "La révocation prend effet immédiatement et ne peut pas être "
-                "annulée. Un nouveau mandat demandera une nouvelle identification "
-                "et un nouvel accord de la personne."
-            ),
-            "submit_label": _("Révoquer"),
-            "cancel_url": detail_url,
-        },
-        done=_("Le mandat est révoqué.")
-        if autorisation is None
-        else _("La démarche est révoquée."),
-        done_url=detail_url,
+        request, mandat=mandat, autorisation=autorisation, audience="aidant"
     )
 
 

@@ -17,14 +17,12 @@ from django.views.decorators.http import require_POST
 from config import ratelimit
 from mandats import attestation, franceconnect, usager_session
 from mandats.exceptions import FranceConnectError
-from mandats.forms import UsagerRevocationForm
-from mandats.models import Autorisation, Mandat, RevokedBy
+from mandats.models import Autorisation, Mandat
 from mandats.presenters import mandat_rows
 from mandats.usager_session import usager_required
 from mandats.views.revocation import confirm_then_revoke
 
 USES_PAGE_SIZE = 20
-REASON = "Révoqué par la personne dans son espace"
 
 
 def _error(request, message: str, *, status: int = 400):
@@ -98,41 +96,8 @@ def logout(request):
 
 
 def _revoke(request, mandat: Mandat, autorisation: Autorisation | None):
-    structure = mandat.structure.name
-    if autorisation is None:
-        lead = _(
-            "Vous allez retirer à %(structure)s le droit d'agir pour vous, pour "
-            "toutes les démarches de ce mandat."
-        ) % {"structure": structure}
-    else:
-        lead = _(
-            "Vous allez retirer à %(structure)s le droit d'agir pour vous sur la "
-            "démarche « %(label)s »."
-        ) % {"structure": structure, "label": autorisation.get_demarche_display()}
     return confirm_then_revoke(
-        request,
-        mandat=mandat,
-        autorisation=autorisation,
-        form_class=UsagerRevocationForm,
-        revoker={
-            "by_type": RevokedBy.USAGER,
-            "by_id": str(request.usager.uuid),
-            "actor": request.usager,
-        },
-        reason=lambda form: REASON,
-        page={
-            "lead": lead,
-            "warning": _(
-                "La révocation prend effet immédiatement et ne peut pas être "
-                "annulée. Vous recevrez une attestation de révocation."
-            ),
-            "submit_label": _("Je révoque"),
-            "cancel_url": reverse("mandats:usager-space"),
-        },
-        done=_("C'est fait : la révocation a pris effet."),
-        done_url=reverse(
-            "mandats:usager-revocation-attestation", kwargs={"uuid": mandat.uuid}
-        ),
+        request, mandat=mandat, autorisation=autorisation, audience="usager"
     )
 
 
