@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +18,7 @@ from aidants.exceptions import AidantsError, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
 from aidants.services.invitations import InvitationGone, InvitationUnknown
-from aidants.services.links import issue_link, usable_link
+from aidants.services.links import issue_link, link_url, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
@@ -32,8 +31,7 @@ class EnrolmentLinkGone(InvitationGone):
 
 
 def enrolment_url(raw_token: str) -> str:
-    path = reverse("aidants:enrolment-open", kwargs={"token": raw_token})
-    return f"{settings.SITE_URL}{path}"
+    return link_url("aidants:enrolment-open", raw_token)
 
 
 def issue_enrolment_link(

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +28,7 @@ from aidants.models import (
     TOTPDevice,
 )
 from aidants.models.people import hash_token  # noqa: F401 (re-exported for tests)
-from aidants.services.links import issue_link, usable_link
+from aidants.services.links import issue_link, link_url, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
@@ -42,8 +41,7 @@ class InvitationGone(InvitationInvalid):
 
 
 def invitation_url(raw_token: str) -> str:
-    path = reverse("aidants:invitation-open", kwargs={"token": raw_token})
-    return f"{settings.SITE_URL}{path}"
+    return link_url("aidants:invitation-open", raw_token)
 
 
 def _membership_for(
@@ -129,6 +127,39 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
         ) from exc
 
 
+def issue_invitation(
+    *,
+    aidant: Aidant,
+    structure: Structure,
+    by: Aidant,
+    habilitation: Habilitation | None = None,
+) -> tuple[Invitation, str]:
+    """Inside the caller's transaction: a new single-use invitation of `aidant`
+    to `structure` (it replaces their pending ones there). Journals
+    AIDANT_INVITED; returns the invitation and its raw token (for the e-mail
+    only). The référent's invitations and staff's accepted requests both come
+    here."""
+    invitation, raw_token = issue_link(
+        Invitation,
+        valid_hours=settings.INVITATION_VALID_HOURS,
+        replaces=Invitation.objects.filter(aidant=aidant, structure=structure),
+        aidant=aidant,
+        structure=structure,
+        invited_by=by,
+    )
+    audit.record(
+        audit.Action.AIDANT_INVITED,
+        actor=by,
+        structure=structure,
+        details={
+            "aidant": str(aidant.uuid),
+            "habilitation": str(habilitation.uuid) if habilitation else "",
+            "invitation": str(invitation.uuid),
+        },
+    )
+    return invitation, raw_token
+
+
 def invite_aidant(
     *,
     structure: Structure,
@@ -171,23 +202,8 @@ def invite_aidant(
             # is created in this structure until its holder accepts, signed in
             # with their own second factor (see `accept_invitation`).
             hab = _existing_membership(aidant=aidant, structure=structure)
-        invitation, raw_token = issue_link(
-            Invitation,
-            valid_hours=settings.INVITATION_VALID_HOURS,
-            replaces=Invitation.objects.filter(aidant=aidant, structure=structure),
-            aidant=aidant,
-            structure=structure,
-            invited_by=by,
-        )
-        audit.record(
-            audit.Action.AIDANT_INVITED,
-            actor=by,
-            structure=structure,
-            details={
-                "aidant": str(aidant.uuid),
-                "habilitation": str(hab.uuid) if hab else "",
-                "invitation": str(invitation.uuid),
-            },
+        invitation, raw_token = issue_invitation(
+            aidant=aidant, structure=structure, by=by, habilitation=hab
         )
     # Sent after the commit: the journal head stays locked only for the writes,
     # never for an SMTP round trip. A failed mail is reported; re-inviting

@@ -5,10 +5,17 @@ token goes in the e-mail only."""
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from aidants.models.people import SingleUseLink, hash_token
+
+
+def link_url(url_name: str, raw_token: str) -> str:
+    """The absolute URL an e-mail carries: `url_name` with the raw token."""
+    return f"{settings.SITE_URL}{reverse(url_name, kwargs={'token': raw_token})}"
 
 
 def issue_link(

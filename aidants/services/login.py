@@ -99,14 +99,7 @@ def _refuse_right_password(request, user: Aidant, email: str, key: str) -> Login
         sender=__name__, credentials={"email": email}, request=request
     )
     login_delay.record_failure(key)
-    with transaction.atomic():
-        audit.record(
-            audit.Action.LOGIN_REFUSED,
-            actor=user,
-            structure=user.current_structure,
-            details={"reason": "no_active_habilitation"},
-            request=request,
-        )
+    _journal_refusal(request, user, reason="no_active_habilitation")
     if getattr(request, "axes_locked_out", False):
         return LoginResult(LoginOutcome.LOCKED_OUT)
     return LoginResult(
@@ -164,14 +157,7 @@ def check_password(*, request, email: str, password: str) -> LoginResult:
     if not access.has_usable_device(user):
         # A password alone never enrols a first second factor: that takes an
         # e-mailed enrolment link (aidants/services/enrolment.py). No session.
-        with transaction.atomic():
-            audit.record(
-                audit.Action.LOGIN_REFUSED,
-                actor=user,
-                structure=user.current_structure,
-                details={"reason": "no_second_factor"},
-                request=request,
-            )
+        _journal_refusal(request, user, reason="no_second_factor")
         return LoginResult(LoginOutcome.NO_DEVICE)
     login(request, user)
     aidant_session.start_clock(request.session)
@@ -278,6 +264,19 @@ def _check_token(request, user: Aidant, token: str) -> Device | OtpResult:
     return device
 
 
+def _journal_refusal(request, user: Aidant, **details) -> None:
+    """LOGIN_REFUSED, in its own transaction: the right credentials, but the
+    account may not log in (no habilitation, no second factor)."""
+    with transaction.atomic():
+        audit.record(
+            audit.Action.LOGIN_REFUSED,
+            actor=user,
+            structure=user.current_structure,
+            details=details,
+            request=request,
+        )
+
+
 def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
     audit.record(
         audit.Action.OTP_FAILED,
@@ -297,14 +296,7 @@ def finish_login(*, request, device: Device) -> bool:
     """
     user = request.user
     if not access.can_log_in(user):
-        with transaction.atomic():
-            audit.record(
-                audit.Action.LOGIN_REFUSED,
-                actor=user,
-                structure=user.current_structure,
-                details={"reason": "no_active_habilitation", "step": "otp"},
-                request=request,
-            )
+        _journal_refusal(request, user, reason="no_active_habilitation", step="otp")
         logout(request)
         return False
     with transaction.atomic():

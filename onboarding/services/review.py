@@ -14,12 +14,10 @@ from aidants.models import (
     Aidant,
     Habilitation,
     HabilitationStatus,
-    Invitation,
     Structure,
 )
 from aidants.services.habilitations import activate_habilitation
-from aidants.services.invitations import invitation_url
-from aidants.services.links import issue_link
+from aidants.services.invitations import invitation_url, issue_invitation
 from onboarding.exceptions import OnboardingError
 from onboarding.models import (
     HabilitationRequest,
@@ -97,19 +95,7 @@ def _account_for(person: RequestedPerson, structure: Structure) -> Aidant:
 
 
 def _invite(*, aidant: Aidant, structure: Structure, by: Aidant) -> None:
-    invitation, raw_token = issue_link(
-        Invitation,
-        valid_hours=settings.INVITATION_VALID_HOURS,
-        aidant=aidant,
-        structure=structure,
-        invited_by=by,
-    )
-    audit.record(
-        audit.Action.AIDANT_INVITED,
-        actor=by,
-        structure=structure,
-        details={"aidant": str(aidant.uuid), "invitation": str(invitation.uuid)},
-    )
+    invitation, raw_token = issue_invitation(aidant=aidant, structure=structure, by=by)
     send_email_on_commit(
         "invitation",
         to=[aidant.email],
