@@ -4,6 +4,7 @@ token goes in the e-mail only."""
 
 import secrets
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from aidants.models.people import SingleUseLink, hash_token
 
+Link = TypeVar("Link", bound=SingleUseLink)
+
 
 def link_url(url_name: str, raw_token: str) -> str:
     """The absolute URL an e-mail carries: `url_name` with the raw token."""
@@ -19,33 +22,34 @@ def link_url(url_name: str, raw_token: str) -> str:
 
 
 def issue_link(
-    model: type[SingleUseLink],
+    model: type[Link],
     *,
     valid_hours: int,
     replaces: QuerySet | None = None,
     **fields,
-) -> tuple[SingleUseLink, str]:
+) -> tuple[Link, str]:
     """Create a link of `model` with a fresh random token, valid `valid_hours`,
     inside the caller's transaction; the unused links in `replaces` are deleted
     first (only the last link works). Returns the link and its raw token."""
     if replaces is not None:
         replaces.filter(used_at__isnull=True).delete()
     raw_token = secrets.token_urlsafe(32)
-    link = model.objects.create(
+    link = model(
         token_hash=hash_token(raw_token),
         expires_at=timezone.now() + timedelta(hours=valid_hours),
         **fields,
     )
+    link.save(force_insert=True)
     return link, raw_token
 
 
 def usable_link(
-    link: SingleUseLink | None,
+    link: Link | None,
     *,
     unknown: Exception,
     used: Exception,
     expired: Exception,
-) -> SingleUseLink:
+) -> Link:
     """`link` if it may still be opened; raises `unknown` (no such link), `used`
     or `expired` (the link's `is_usable` is false)."""
     if link is None:

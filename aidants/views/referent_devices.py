@@ -77,7 +77,7 @@ def card_register(request, habilitation_uuid):
 # The référent resets a member's second factor (aidants.access.
 # can_issue_enrolment_link): kind -> service, refusal reason and message, then the
 # confirmation page's title, question and done message (%(name)s, %(email)s).
-FACTOR_RESETS = {
+FACTOR_RESETS: dict[str, tuple] = {
     "enrolment_link": (
         issue_enrolment_link,
         "enrolment_link_not_allowed",
