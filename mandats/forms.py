@@ -9,7 +9,7 @@ from aidants.models import Structure
 from mandats.models import Duration
 
 
-class MandatChoiceForm(forms.Form):
+class MandatChoiceForm(DsfrBaseForm):
     """Step 1: the démarches (only those the structure allows) and the duration."""
 
     demarches = forms.MultipleChoiceField(
@@ -41,7 +41,7 @@ class MandatChoiceForm(forms.Form):
         ]
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(DsfrBaseForm):
     """Final step: both people confirm, in person, after reading the attestation."""
 
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
