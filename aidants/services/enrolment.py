@@ -14,20 +14,11 @@ from django.utils.translation import gettext as _
 
 import audit
 from aidants import access
-from aidants.exceptions import AidantsError, NotAllowed
+from aidants.exceptions import AidantsError, LinkGone, LinkUnknown, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
-from aidants.services.invitations import InvitationGone, InvitationUnknown
 from aidants.services.links import issue_link, link_url, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
-
-
-class EnrolmentLinkUnknown(InvitationUnknown):
-    """No enrolment link matches this token (HTTP 404)."""
-
-
-class EnrolmentLinkGone(InvitationGone):
-    """The enrolment link expired or was already used (HTTP 410)."""
 
 
 def enrolment_url(raw_token: str) -> str:
@@ -91,15 +82,15 @@ def _send_link(link: EnrolmentLink, raw_token: str) -> None:
 def _usable(link: EnrolmentLink | None) -> EnrolmentLink:
     return usable_link(
         link,
-        unknown=EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas.")),
-        used=EnrolmentLinkGone(_("Ce lien d'activation a déjà été utilisé.")),
-        expired=EnrolmentLinkGone(_("Ce lien d'activation a expiré.")),
+        unknown=LinkUnknown(_("Ce lien d'activation n'existe pas.")),
+        used=LinkGone(_("Ce lien d'activation a déjà été utilisé.")),
+        expired=LinkGone(_("Ce lien d'activation a expiré.")),
     )
 
 
 def link_for_token(raw_token: str) -> EnrolmentLink:
-    """The usable enrolment link behind a token. Raises EnrolmentLinkUnknown or
-    EnrolmentLinkGone (expired, used, or its account deactivated)."""
+    """The usable enrolment link behind a token. Raises LinkUnknown or
+    LinkGone (expired, used, or its account deactivated)."""
     return _usable(EnrolmentLink.objects.select_related("aidant").by_raw(raw_token))
 
 
@@ -123,7 +114,7 @@ def complete_enrolment(
     does not log in: the holder then logs in with password and the new code.
 
     Returns False (nothing changed) for a wrong code. Journals OTP_DEVICE_ADDED
-    (every structure of the holder, who is e-mailed); raises EnrolmentLinkGone
+    (every structure of the holder, who is e-mailed); raises LinkGone
     or AidantsError (a step is missing)."""
     with transaction.atomic():
         link = (
@@ -133,7 +124,7 @@ def complete_enrolment(
             .get(pk=link.pk)
         )
         if not link.is_usable():
-            raise EnrolmentLinkGone(_("Ce lien d'activation n'est plus valable."))
+            raise LinkGone(_("Ce lien d'activation n'est plus valable."))
         aidant = link.aidant
         if not aidant.has_usable_password() and not password_hash:
             raise AidantsError(_("Choisissez d'abord un mot de passe."))

@@ -16,7 +16,9 @@ from aidants import access
 from aidants.exceptions import (
     AidantsError,
     InvalidTransition,
-    InvitationInvalid,
+    InvitationInvalid,  # noqa: F401 (re-exported: the link pages catch it here)
+    LinkGone,
+    LinkUnknown,
     NotAllowed,
 )
 from aidants.models import (
@@ -31,13 +33,9 @@ from aidants.models.people import hash_token  # noqa: F401 (re-exported for test
 from aidants.services.links import issue_link, link_url, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
-
-class InvitationUnknown(InvitationInvalid):
-    """No invitation matches this link (HTTP 404)."""
-
-
-class InvitationGone(InvitationInvalid):
-    """The invitation expired or was already used (HTTP 410)."""
+# The names the invitation pages know (one pair of link errors for every link).
+InvitationUnknown = LinkUnknown
+InvitationGone = LinkGone
 
 
 def invitation_url(raw_token: str) -> str:
