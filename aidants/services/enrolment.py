@@ -6,9 +6,7 @@ the SHA-256 of the token is stored; the raw token is in the e-mail only.
 """
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +15,7 @@ from aidants import access
 from aidants.exceptions import AidantsError, LinkGone, LinkUnknown, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
-from aidants.services.links import issue_link, link_url, usable_link
+from aidants.services.links import issue_link, link_url, mail_link, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
@@ -63,20 +61,16 @@ def _send_link(link: EnrolmentLink, raw_token: str) -> None:
         "url": enrolment_url(raw_token),
         "expires_at": link.expires_at,
     }
-    try:
-        send_mail(
-            subject=_("Relais : activez votre second facteur"),
-            message=render_to_string("emails/enrolment_link.txt", context),
-            from_email=None,
-            recipient_list=[link.aidant.email],
-        )
-    except OSError as exc:  # smtplib.SMTPException is an OSError
-        raise AidantsError(
-            _(
-                "Le courriel n'a pas pu être envoyé. Réessayez plus tard : un "
-                "nouveau lien remplacera celui-ci."
-            )
-        ) from exc
+    mail_link(
+        "enrolment_link",
+        to=link.aidant.email,
+        subject=_("Relais : activez votre second facteur"),
+        context=context,
+        failure=_(
+            "Le courriel n'a pas pu être envoyé. Réessayez plus tard : un "
+            "nouveau lien remplacera celui-ci."
+        ),
+    )
 
 
 def _usable(link: EnrolmentLink | None) -> EnrolmentLink:

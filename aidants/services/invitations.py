@@ -5,9 +5,7 @@ email and in the invitee's browser, nowhere else (never in the journal or logs).
 """
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +28,7 @@ from aidants.models import (
     TOTPDevice,
 )
 from aidants.models.people import hash_token  # noqa: F401 (re-exported for tests)
-from aidants.services.links import issue_link, link_url, usable_link
+from aidants.services.links import issue_link, link_url, mail_link, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 # The names the invitation pages know (one pair of link errors for every link).
@@ -108,21 +106,17 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
         "expires_at": invitation.expires_at,
         "existing": needs_sign_in(invitation),
     }
-    try:
-        send_mail(
-            subject=_("Invitation à rejoindre %(structure)s sur Relais")
-            % {"structure": invitation.structure.name},
-            message=render_to_string("emails/invitation.txt", context),
-            from_email=None,
-            recipient_list=[invitation.aidant.email],
-        )
-    except OSError as exc:  # smtplib.SMTPException is an OSError
-        raise AidantsError(
-            _(
-                "Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus "
-                "tard : une nouvelle invitation remplacera celle-ci."
-            )
-        ) from exc
+    mail_link(
+        "invitation",
+        to=invitation.aidant.email,
+        subject=_("Invitation à rejoindre %(structure)s sur Relais")
+        % {"structure": invitation.structure.name},
+        context=context,
+        failure=_(
+            "Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus "
+            "tard : une nouvelle invitation remplacera celle-ci."
+        ),
+    )
 
 
 def issue_invitation(

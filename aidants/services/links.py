@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from aidants.emails import send_email
+from aidants.exceptions import AidantsError
 from aidants.models.people import SingleUseLink, hash_token
 
 Link = TypeVar("Link", bound=SingleUseLink)
@@ -59,3 +61,13 @@ def usable_link(
     if not link.is_usable():
         raise expired
     return link
+
+
+def mail_link(name: str, *, to: str, subject: str, context: dict, failure: str) -> None:
+    """E-mail a link at once (aidants.emails, template `name`), after the
+    commit that recorded it. Raises AidantsError(`failure`) when the mail could
+    not be sent: the link stays recorded, and issuing again replaces it."""
+    try:
+        send_email(name, to=[to], subject=subject, context=context)
+    except OSError as exc:  # smtplib.SMTPException is an OSError
+        raise AidantsError(failure) from exc
