@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 import audit
 from aidants import access
-from aidants.exceptions import AidantsError, LinkGone, LinkUnknown, NotAllowed
+from aidants.exceptions import AidantsError, LinkGone, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
 from aidants.services.links import issue_link, link_url, mail_link, usable_link
@@ -73,26 +73,20 @@ def _send_link(link: EnrolmentLink, raw_token: str) -> None:
     )
 
 
-def _usable(link: EnrolmentLink | None) -> EnrolmentLink:
-    return usable_link(
-        link,
-        unknown=LinkUnknown(_("Ce lien d'activation n'existe pas.")),
-        used=LinkGone(_("Ce lien d'activation a déjà été utilisé.")),
-        expired=LinkGone(_("Ce lien d'activation a expiré.")),
-    )
-
-
 def link_for_token(raw_token: str) -> EnrolmentLink:
     """The usable enrolment link behind a token. Raises LinkUnknown or
     LinkGone (expired, used, or its account deactivated)."""
-    return _usable(EnrolmentLink.objects.select_related("aidant").by_raw(raw_token))
+    return usable_link(
+        EnrolmentLink.objects.select_related("aidant").by_raw(raw_token),
+        kind="enrolment",
+    )
 
 
 def link_by_uuid(link_uuid: str) -> EnrolmentLink:
     """The usable link this browser opened (its uuid is kept in the session in
     place of the token). Raises like `link_for_token`."""
     links = EnrolmentLink.objects.select_related("aidant").filter(uuid=link_uuid)
-    return _usable(links.first())
+    return usable_link(links.first(), kind="enrolment")
 
 
 def link_device(link: EnrolmentLink) -> TOTPDevice:

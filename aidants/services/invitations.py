@@ -204,29 +204,22 @@ def invite_aidant(
     return invitation, raw_token
 
 
-def _usable(invitation: Invitation | None) -> Invitation:
-    return usable_link(
-        invitation,
-        unknown=InvitationUnknown(_("Ce lien d'invitation n'existe pas.")),
-        used=InvitationGone(_("Ce lien d'invitation a déjà été utilisé.")),
-        expired=InvitationGone(_("Ce lien d'invitation a expiré.")),
-    )
-
-
 def invitation_for_token(raw_token: str) -> Invitation:
     """The usable invitation behind a link's token.
 
     Raises InvitationUnknown (no such link) or InvitationGone (expired or used).
     """
     invitations = Invitation.objects.select_related("aidant", "structure")
-    return _usable(invitations.by_raw(raw_token))
+    return usable_link(invitations.by_raw(raw_token), kind="invitation")
 
 
 def invitation_by_uuid(invitation_uuid: str) -> Invitation:
     """The usable invitation whose link this browser opened (its uuid is kept in
     the session in place of the token). Raises like `invitation_for_token`."""
     invitations = Invitation.objects.select_related("aidant", "structure")
-    return _usable(invitations.filter(uuid=invitation_uuid).first())
+    return usable_link(
+        invitations.filter(uuid=invitation_uuid).first(), kind="invitation"
+    )
 
 
 def needs_password(aidant: Aidant) -> bool:

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from aidants.emails import send_email
-from aidants.exceptions import AidantsError
+from aidants.exceptions import AidantsError, LinkGone, LinkUnknown
 from aidants.models.people import SingleUseLink, hash_token
 
 Link = TypeVar("Link", bound=SingleUseLink)
@@ -45,21 +46,31 @@ def issue_link(
     return link, raw_token
 
 
-def usable_link(
-    link: Link | None,
-    *,
-    unknown: Exception,
-    used: Exception,
-    expired: Exception,
-) -> Link:
-    """`link` if it may still be opened; raises `unknown` (no such link), `used`
-    or `expired` (the link's `is_usable` is false)."""
+# What each kind of link says when it cannot be opened: unknown, used, expired.
+REFUSALS = {
+    "invitation": (
+        gettext_lazy("Ce lien d'invitation n'existe pas."),
+        gettext_lazy("Ce lien d'invitation a déjà été utilisé."),
+        gettext_lazy("Ce lien d'invitation a expiré."),
+    ),
+    "enrolment": (
+        gettext_lazy("Ce lien d'activation n'existe pas."),
+        gettext_lazy("Ce lien d'activation a déjà été utilisé."),
+        gettext_lazy("Ce lien d'activation a expiré."),
+    ),
+}
+
+
+def usable_link(link: Link | None, *, kind: str) -> Link:
+    """`link` if it may still be opened; raises LinkUnknown (no such link) or
+    LinkGone (used, or its `is_usable` is false), worded for `kind`."""
+    unknown, used, expired = REFUSALS[kind]
     if link is None:
-        raise unknown
+        raise LinkUnknown(str(unknown))
     if link.used_at is not None:
-        raise used
+        raise LinkGone(str(used))
     if not link.is_usable():
-        raise expired
+        raise LinkGone(str(expired))
     return link
 
 
