@@ -96,6 +96,27 @@ def can_change_habilitation(actor: Aidant, habilitation: Habilitation) -> bool:
     )
 
 
+def habilitation_changes(actor: Aidant, habilitation: Habilitation) -> dict[str, bool]:
+    """The changes `actor` may make to `habilitation` now (the référent's buttons,
+    and the services' own check): none to their own, each only from the status it
+    applies to."""
+    change = can_change_habilitation(actor, habilitation)
+    status = habilitation.status
+    S = HabilitationStatus
+    return {
+        "request": change
+        and (
+            status in (S.SUSPENDED, S.REVOKED)
+            or (status == S.ACTIVE and not habilitation.is_active())
+        ),
+        "suspend": change and status == S.ACTIVE,
+        "revoke": change and status != S.REVOKED,
+        "designate": change and not habilitation.is_referent and status != S.REVOKED,
+        "reactivate": change and status == S.SUSPENDED,
+        "end_date": change and status != S.REVOKED,
+    }
+
+
 def member_structures(aidant: Aidant):
     """Structures where `aidant` has a membership of any status: the scope in
     which a structure is looked up for the aidant (others give a 404)."""

@@ -54,3 +54,18 @@ DESCRIPTIONS = {
 
 def describe(code: str) -> str:
     return str(DESCRIPTIONS[Demarche(code)])
+
+
+def options(choices, selected) -> list[dict]:
+    """One row per (code, label) choice for a démarche checkbox list: code,
+    label, description, checked (`selected`: the codes ticked)."""
+    ticked = set(selected or [])
+    return [
+        {
+            "code": code,
+            "label": label,
+            "description": describe(code),
+            "checked": code in ticked,
+        }
+        for code, label in choices
+    ]

@@ -15,3 +15,11 @@ class InvalidTransition(AidantsError):
 
 class InvitationInvalid(AidantsError):
     """The invitation link is unknown, expired or already used."""
+
+
+class LinkUnknown(InvitationInvalid):
+    """No e-mailed link (invitation, enrolment) matches this token (HTTP 404)."""
+
+
+class LinkGone(InvitationInvalid):
+    """The e-mailed link expired or was already used (HTTP 410)."""

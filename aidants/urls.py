@@ -52,35 +52,22 @@ urlpatterns = [
         referent_views.aidant_detail,
         name="referent-aidant",
     ),
-    path(
-        "referent/aidants/<uuid:habilitation_uuid>/demander/",
-        referent_views.habilitation_request,
-        name="referent-habilitation-request",
-    ),
-    path(
-        "referent/aidants/<uuid:habilitation_uuid>/suspendre/",
-        referent_views.habilitation_suspend,
-        name="referent-habilitation-suspend",
-    ),
-    path(
-        "referent/aidants/<uuid:habilitation_uuid>/revoquer/",
-        referent_views.habilitation_revoke,
-        name="referent-habilitation-revoke",
-    ),
-    path(
-        "referent/aidants/<uuid:habilitation_uuid>/reactiver/",
-        referent_views.habilitation_reactivate,
-        name="referent-habilitation-reactivate",
-    ),
-    path(
-        "referent/aidants/<uuid:habilitation_uuid>/date-de-fin/",
-        referent_views.habilitation_end_date,
-        name="referent-habilitation-end-date",
-    ),
-    path(
-        "referent/aidants/<uuid:habilitation_uuid>/co-referent/",
-        referent_views.referent_designate,
-        name="referent-designate",
+    # One confirm-then-act view for every habilitation change (kind: the service).
+    *(
+        path(
+            f"referent/aidants/<uuid:habilitation_uuid>/{slug}/",
+            referent_views.habilitation_change,
+            {"kind": kind},
+            name=name,
+        )
+        for slug, kind, name in (
+            ("demander", "request", "referent-habilitation-request"),
+            ("suspendre", "suspend", "referent-habilitation-suspend"),
+            ("revoquer", "revoke", "referent-habilitation-revoke"),
+            ("reactiver", "reactivate", "referent-habilitation-reactivate"),
+            ("date-de-fin", "end_date", "referent-habilitation-end-date"),
+            ("co-referent", "designate", "referent-designate"),
+        )
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/carte/",
@@ -99,12 +86,14 @@ urlpatterns = [
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/lien-activation/",
-        referent_devices.enrolment_link,
+        referent_devices.factor_reset,
+        {"kind": "enrolment_link"},
         name="referent-enrolment-link",
     ),
     path(
         "referent/aidants/<uuid:habilitation_uuid>/application-perdue/",
-        referent_devices.app_lost,
+        referent_devices.factor_reset,
+        {"kind": "app_lost"},
         name="referent-app-lost",
     ),
     # E-mailed links: the token URL only swaps the token for a session value.

@@ -7,13 +7,14 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
 
 from audit.actions import Action
 
 EXPORT_FORMATS = (("csv", "CSV"), ("json", "JSON"))
 
 
-class JournalFilterForm(forms.Form):
+class JournalFilterForm(DsfrBaseForm):
     """Filters on aidant, usager, action and a date range. `aidant_choices`
     (journal id, label) adds the aidant filter; without it there is none."""
 

@@ -26,6 +26,8 @@ AUTORISATION_REVOKED = "autorisation_revoked"
 DEMARCHE_NOT_COVERED = "demarche_not_covered"
 DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE = "demarche_not_allowed_for_structure"
 NO_MANDAT = "no_mandat"
+RENEWAL_OF_REVOKED = "renewal_of_revoked"
+RENEWAL_OF_ANOTHER_USAGER = "renewal_of_another_usager"
 
 MESSAGES = {
     OK: _("Vous pouvez agir pour cette personne sur cette démarche."),
@@ -49,6 +51,11 @@ MESSAGES = {
         "Votre structure n'est pas autorisée à réaliser cette démarche."
     ),
     NO_MANDAT: _("Cette personne ne vous a confié aucun mandat."),
+    RENEWAL_OF_REVOKED: _("Un mandat révoqué ne peut pas être renouvelé."),
+    RENEWAL_OF_ANOTHER_USAGER: _(
+        "La personne identifiée avec FranceConnect n'est pas celle du mandat à "
+        "renouveler."
+    ),
 }
 
 
@@ -151,3 +158,20 @@ def can_revoke(
     if mandat.is_expired(at):
         return _deny(MANDAT_EXPIRED)
     return Decision(allowed=True, reason=OK, autorisation=autorisation)
+
+
+def can_renew(
+    *, mandat: Mandat, identified_as: tuple[str, str] | None = None
+) -> Decision:
+    """Whether `mandat` may be renewed: never once revoked (expired is fine), and
+    only for its own usager, when FranceConnect identified someone
+    (`identified_as` = issuer, sub). The wizard, the aidant's pages and the
+    renewal service all ask here; the service asks again under its row lock."""
+    if mandat.revoked_at is not None:
+        return _deny(RENEWAL_OF_REVOKED)
+    if identified_as is not None and identified_as != (
+        mandat.usager.fc_issuer,
+        mandat.usager.fc_sub,
+    ):
+        return _deny(RENEWAL_OF_ANOTHER_USAGER)
+    return Decision(allowed=True, reason=OK)

@@ -2,13 +2,14 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
 
 from aidants.demarches import Demarche
 from aidants.models import Structure
 from mandats.models import Duration
 
 
-class MandatChoiceForm(forms.Form):
+class MandatChoiceForm(DsfrBaseForm):
     """Step 1: the démarches (only those the structure allows) and the duration."""
 
     demarches = forms.MultipleChoiceField(
@@ -40,7 +41,7 @@ class MandatChoiceForm(forms.Form):
         ]
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(DsfrBaseForm):
     """Final step: both people confirm, in person, after reading the attestation."""
 
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -70,7 +71,7 @@ REVOCATION_REASONS = [
 ]
 
 
-class RevocationForm(forms.Form):
+class RevocationForm(DsfrBaseForm):
     """An aidant's confirmation of a revocation, with one of the fixed reasons."""
 
     reason = forms.ChoiceField(
@@ -85,6 +86,11 @@ class RevocationForm(forms.Form):
 
     def reason_label(self) -> str:
         return str(dict(REVOCATION_REASONS)[self.cleaned_data["reason"]])
+
+
+class UsagerRevocationForm(DsfrBaseForm):
+    """The usager's confirmation of a revocation: nothing to choose (the reason
+    is fixed: the usager revoked it in their space)."""
 
 
 class UsagerSearchForm(forms.Form):

@@ -1,6 +1,7 @@
 """Forms of the habilitation request and of the staff space. They validate only."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -111,12 +112,14 @@ class RefuseForm(DsfrBaseForm):
     )
 
 
-class StatusFilterForm(forms.Form):
+class StatusFilterForm(DsfrBaseForm):
     statut = forms.ChoiceField(
         label=_("Statut"),
         choices=[("", _("Toutes"))]
         + [
-            (c, label) for c, label in RequestStatus.choices if c != RequestStatus.DRAFT
+            (c, capfirst(label))
+            for c, label in RequestStatus.choices
+            if c != RequestStatus.DRAFT
         ],
         required=False,
     )

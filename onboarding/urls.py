@@ -10,14 +10,24 @@ urlpatterns = [
     # Public habilitation request (onboarding/views/public.py).
     path("demande-habilitation/", public.request_new, name="request-new"),
     path(LINK, public.request_detail, name="request-detail"),
-    path(f"{LINK}modifier/", public.request_edit, name="request-edit"),
-    path(f"{LINK}personnes/ajouter/", public.person_add, name="request-person-add"),
+    path(f"{LINK}modifier/", public.edit_step, {"step": "edit"}, name="request-edit"),
+    path(
+        f"{LINK}personnes/ajouter/",
+        public.edit_step,
+        {"step": "person_add"},
+        name="request-person-add",
+    ),
     path(
         f"{LINK}personnes/<uuid:person_uuid>/retirer/",
         public.person_remove,
         name="request-person-remove",
     ),
-    path(f"{LINK}deposer/", public.request_submit, name="request-submit"),
+    path(
+        f"{LINK}deposer/",
+        public.edit_step,
+        {"step": "submit"},
+        name="request-submit",
+    ),
     path(f"{LINK}message/", public.request_message, name="request-message"),
     path("conditions-d-utilisation/", terms.terms_of_use, name="terms"),
     # Staff space (onboarding/views/staff.py).

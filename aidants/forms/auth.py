@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
 
 from aidants.services.login import normalize_token
 
@@ -19,7 +20,7 @@ def _email_field() -> forms.EmailField:
     )
 
 
-class LoginForm(forms.Form):
+class LoginForm(DsfrBaseForm):
     email = _email_field()
     password = forms.CharField(
         label=_("Mot de passe"),
@@ -33,13 +34,11 @@ class LoginForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
 
-class OtpForm(forms.Form):
-    otp_token = forms.CharField(
-        label=_("Code à usage unique"),
-        help_text=_(
-            "Le code à 6 chiffres de votre application ou de votre carte, "
-            "ou un code de secours à 10 chiffres."
-        ),
+def otp_code_field(label, help_text="") -> forms.CharField:
+    """The one-time code's field, as every form asks for it."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
         max_length=32,
         error_messages={"required": _("Saisissez le code.")},
         widget=forms.TextInput(
@@ -47,31 +46,44 @@ class OtpForm(forms.Form):
         ),
     )
 
-    def clean_otp_token(self) -> str:
-        token = normalize_token(self.cleaned_data["otp_token"])
-        if not token.isdigit() or not 6 <= len(token) <= 10:
-            raise forms.ValidationError(
-                _("Le code se compose de 6 chiffres (ou 10 pour un code de secours).")
-            )
-        return token
 
+class OtpForm(DsfrBaseForm):
+    """The one form for a one-time code: the 6 digits of an app or a card. Its
+    `LoginOtpForm` also takes a 10-digit backup code."""
 
-class TotpConfirmForm(forms.Form):
-    otp_token = forms.CharField(
-        label=_("Code affiché par l'application"),
-        help_text=_("6 chiffres, par exemple 123456."),
-        max_length=16,
-        error_messages={"required": _("Saisissez le code.")},
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
-        ),
+    backup_codes = False
+    otp_token = otp_code_field(
+        _("Code à 6 chiffres affiché par l'application"),
+        _("6 chiffres, par exemple 123456."),
     )
 
     def clean_otp_token(self) -> str:
         token = normalize_token(self.cleaned_data["otp_token"])
-        if not token.isdigit() or len(token) != 6:
+        if self.backup_codes:
+            if not token.isdigit() or not 6 <= len(token) <= 10:
+                raise forms.ValidationError(
+                    _(
+                        "Le code se compose de 6 chiffres (ou 10 pour un code de "
+                        "secours)."
+                    )
+                )
+        elif not token.isdigit() or len(token) != 6:
             raise forms.ValidationError(_("Le code se compose de 6 chiffres."))
         return token
+
+
+class LoginOtpForm(OtpForm):
+    """The login's second step, the step-up and the passkey confirmation: an
+    app's or a card's code, or a backup code."""
+
+    backup_codes = True
+    otp_token = otp_code_field(
+        _("Code à usage unique"),
+        _(
+            "Le code à 6 chiffres de votre application ou de votre carte, "
+            "ou un code de secours à 10 chiffres."
+        ),
+    )
 
 
 class SwitchStructureForm(forms.Form):
@@ -80,5 +92,5 @@ class SwitchStructureForm(forms.Form):
     )
 
 
-class PasswordResetRequestForm(forms.Form):
+class PasswordResetRequestForm(DsfrBaseForm):
     email = _email_field()

@@ -5,7 +5,9 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
-from aidants.demarches import DESCRIPTIONS, Demarche
+from aidants.demarches import Demarche
+from aidants.demarches import options as demarche_options
+from aidants.forms.auth import OtpForm, otp_code_field
 from aidants.models import CardUnlinkReason, CarteTOTP
 from aidants.services.cards import InvalidSeed, parse_seed
 
@@ -120,18 +122,10 @@ class DemarchesForm(forms.Form):
     def options(self) -> list[dict]:
         """One row per démarche for the template: code, label, description, checked."""
         if self.is_bound:
-            selected = set(self.data.getlist("demarches"))
+            selected = self.data.getlist("demarches")
         else:
-            selected = set(self.initial.get("demarches", []))
-        return [
-            {
-                "code": code,
-                "label": label,
-                "description": DESCRIPTIONS[Demarche(code)],
-                "checked": code in selected,
-            }
-            for code, label in Demarche.choices
-        ]
+            selected = self.initial.get("demarches", [])
+        return demarche_options(Demarche.choices, selected)
 
 
 class InvitationPasswordForm(DsfrBaseForm):
@@ -169,31 +163,15 @@ class InvitationPasswordForm(DsfrBaseForm):
         return cleaned
 
 
-class OtpCodeForm(DsfrBaseForm):
-    otp_token = forms.RegexField(
-        label=_("Code à 6 chiffres affiché par l'application"),
-        regex=r"^\s*\d{6}\s*$",
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "maxlength": "8",
-            }
-        ),
-        error_messages={
-            "required": _("Saisissez le code affiché par l'application."),
-            "invalid": _("Le code comporte 6 chiffres."),
-        },
-    )
-
-
 class ConfirmForm(DsfrBaseForm):
     """An empty form: the confirmation pages only need CSRF."""
 
 
-class StockCardForm(DsfrBaseForm):
+class StockCardForm(OtpForm):
     """A référent picks a card of the structure's stock and types its code."""
 
+    field_order = ["card", "otp_token"]
+    otp_token = otp_code_field(_("Code affiché par la carte"))
     card = forms.ModelChoiceField(
         label=_("Carte du stock de la structure"),
         queryset=CarteTOTP.objects.none(),
@@ -202,18 +180,6 @@ class StockCardForm(DsfrBaseForm):
         error_messages={
             "required": _("Choisissez une carte."),
             "invalid_choice": _("Cette carte n'est pas dans le stock de la structure."),
-        },
-    )
-    otp_token = forms.RegexField(
-        label=_("Code affiché par la carte"),
-        regex=r"^\d{6}$",
-        max_length=6,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}
-        ),
-        error_messages={
-            "required": _("Saisissez le code affiché par la carte."),
-            "invalid": _("Le code compte 6 chiffres."),
         },
     )
 

@@ -6,8 +6,10 @@ from aidants.models.devices import (
     BackupCodeDevice,
     CardUnlinkReason,
     CarteTOTP,
+    DeviceKind,
     EnrolmentLink,
     TOTPDevice,
+    device_kind,
     new_sealed_totp_key,
 )
 from aidants.models.login import LoginDelay
@@ -28,6 +30,7 @@ __all__ = [
     "BackupCodeDevice",
     "CardUnlinkReason",
     "CarteTOTP",
+    "DeviceKind",
     "EnrolmentLink",
     "Habilitation",
     "HabilitationQuerySet",
@@ -37,5 +40,6 @@ __all__ = [
     "Structure",
     "StructureType",
     "TOTPDevice",
+    "device_kind",
     "new_sealed_totp_key",
 ]

@@ -16,6 +16,26 @@ from aidants.models.structures import Structure
 from audit.sealing import SealedField, pepper_hmacs, seal, unseal
 
 
+class DeviceKind(models.TextChoices):
+    """The kinds of second factor, and their one label (account page, référent
+    pages, the e-mail telling the holder a factor changed). The value is what
+    the journal's `device` detail holds."""
+
+    PASSKEY = "passkey", _("Clé d'accès (passkey)")
+    CARD = "card", _("Carte physique")
+    TOTP_APP = "totp_app", _("Application")
+    BACKUP_CODES = "backup_codes", _("Codes de secours")
+
+
+def device_kind(device: Device) -> DeviceKind:
+    """The kind of one of an aidant's devices (a passkey is a WebAuthn credential)."""
+    if isinstance(device, BackupCodeDevice):
+        return DeviceKind.BACKUP_CODES
+    if isinstance(device, TOTPDevice):
+        return DeviceKind.CARD if hasattr(device, "carte") else DeviceKind.TOTP_APP
+    return DeviceKind.PASSKEY
+
+
 def new_sealed_totp_key() -> str:
     """A fresh random 160-bit TOTP seed (RFC 4226 §4), sealed."""
     return seal(secrets.token_bytes(20))
@@ -86,6 +106,10 @@ class EnrolmentLink(SingleUseLink):
 
     def __str__(self) -> str:
         return f"EnrolmentLink {self.uuid}"
+
+    def is_usable(self, at=None) -> bool:
+        # A deactivated account enrols nothing, whatever link it still holds.
+        return super().is_usable(at) and self.aidant.is_active
 
 
 class CardUnlinkReason(models.TextChoices):

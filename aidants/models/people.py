@@ -1,5 +1,7 @@
 """Aidants, their habilitations in structures and their invitations."""
 
+import hashlib
+import hmac
 import uuid
 from datetime import date, datetime
 
@@ -190,6 +192,22 @@ class Habilitation(models.Model):
         )
 
 
+def hash_token(raw_token: str) -> str:
+    """SHA-256 of an e-mailed link's token: the only form of it that is stored."""
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+class SingleUseLinkQuerySet(models.QuerySet):
+    def by_raw(self, raw_token: str):
+        """The link whose stored hash is `raw_token`'s, or None (compared in
+        constant time)."""
+        token_hash = hash_token(raw_token or "")
+        link = self.filter(token_hash=token_hash).first()
+        if link is None or not hmac.compare_digest(link.token_hash, token_hash):
+            return None
+        return link
+
+
 class SingleUseLink(models.Model):
     """A single-use, expiring e-mailed link (invitation, enrolment). Only the
     SHA-256 of its token is kept. `device`: the unconfirmed app device shown at
@@ -208,6 +226,8 @@ class SingleUseLink(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = SingleUseLinkQuerySet.as_manager()
 
     class Meta:
         abstract = True

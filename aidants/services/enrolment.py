@@ -5,38 +5,22 @@ one only through such a link (or an invitation), sent to its own address. Only
 the SHA-256 of the token is stored; the raw token is in the e-mail only.
 """
 
-import hmac
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
 from aidants import access
-from aidants.exceptions import AidantsError, NotAllowed
+from aidants.exceptions import AidantsError, LinkGone, NotAllowed
 from aidants.models import Aidant, EnrolmentLink, Structure, TOTPDevice
 from aidants.services.factors import end_all_sessions, record_factor_change
-from aidants.services.invitations import InvitationGone, InvitationUnknown, hash_token
+from aidants.services.links import issue_link, link_url, mail_link, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
 
-class EnrolmentLinkUnknown(InvitationUnknown):
-    """No enrolment link matches this token (HTTP 404)."""
-
-
-class EnrolmentLinkGone(InvitationGone):
-    """The enrolment link expired or was already used (HTTP 410)."""
-
-
 def enrolment_url(raw_token: str) -> str:
-    path = reverse("aidants:enrolment-open", kwargs={"token": raw_token})
-    return f"{settings.SITE_URL}{path}"
+    return link_url("aidants:enrolment-open", raw_token)
 
 
 def issue_enrolment_link(
@@ -51,16 +35,14 @@ def issue_enrolment_link(
     """
     if not access.can_issue_enrolment_link(by, aidant, structure):
         raise NotAllowed(_("Vous ne pouvez pas envoyer de lien à cette personne."))
-    raw_token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        EnrolmentLink.objects.filter(aidant=aidant, used_at__isnull=True).delete()
-        link = EnrolmentLink.objects.create(
-            token_hash=hash_token(raw_token),
+        link, raw_token = issue_link(
+            EnrolmentLink,
+            valid_hours=settings.ENROLMENT_LINK_VALID_HOURS,
+            replaces=EnrolmentLink.objects.filter(aidant=aidant),
             aidant=aidant,
             structure=structure,
             issued_by=by,
-            expires_at=timezone.now()
-            + timedelta(hours=settings.ENROLMENT_LINK_VALID_HOURS),
         )
         audit.record(
             audit.Action.ENROLMENT_LINK_ISSUED,
@@ -79,51 +61,32 @@ def _send_link(link: EnrolmentLink, raw_token: str) -> None:
         "url": enrolment_url(raw_token),
         "expires_at": link.expires_at,
     }
-    try:
-        send_mail(
-            subject=_("Relais : activez votre second facteur"),
-            message=render_to_string("emails/enrolment_link.txt", context),
-            from_email=None,
-            recipient_list=[link.aidant.email],
-        )
-    except OSError as exc:  # smtplib.SMTPException is an OSError
-        raise AidantsError(
-            _(
-                "Le courriel n'a pas pu être envoyé. Réessayez plus tard : un "
-                "nouveau lien remplacera celui-ci."
-            )
-        ) from exc
+    mail_link(
+        "enrolment_link",
+        to=link.aidant.email,
+        subject=_("Relais : activez votre second facteur"),
+        context=context,
+        failure=_(
+            "Le courriel n'a pas pu être envoyé. Réessayez plus tard : un "
+            "nouveau lien remplacera celui-ci."
+        ),
+    )
 
 
 def link_for_token(raw_token: str) -> EnrolmentLink:
-    """The usable enrolment link behind a token. Raises EnrolmentLinkUnknown or
-    EnrolmentLinkGone (expired or used)."""
-    token_hash = hash_token(raw_token or "")
-    link = (
-        EnrolmentLink.objects.select_related("aidant")
-        .filter(token_hash=token_hash)
-        .first()
+    """The usable enrolment link behind a token. Raises LinkUnknown or
+    LinkGone (expired, used, or its account deactivated)."""
+    return usable_link(
+        EnrolmentLink.objects.select_related("aidant").by_raw(raw_token),
+        kind="enrolment",
     )
-    if link is None or not hmac.compare_digest(link.token_hash, token_hash):
-        raise EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas."))
-    return _usable(link)
 
 
 def link_by_uuid(link_uuid: str) -> EnrolmentLink:
     """The usable link this browser opened (its uuid is kept in the session in
     place of the token). Raises like `link_for_token`."""
-    link = EnrolmentLink.objects.select_related("aidant").filter(uuid=link_uuid)
-    if not link.exists():
-        raise EnrolmentLinkUnknown(_("Ce lien d'activation n'existe pas."))
-    return _usable(link.get())
-
-
-def _usable(link: EnrolmentLink) -> EnrolmentLink:
-    if link.used_at is not None:
-        raise EnrolmentLinkGone(_("Ce lien d'activation a déjà été utilisé."))
-    if not link.is_usable() or not link.aidant.is_active:
-        raise EnrolmentLinkGone(_("Ce lien d'activation a expiré."))
-    return link
+    links = EnrolmentLink.objects.select_related("aidant").filter(uuid=link_uuid)
+    return usable_link(links.first(), kind="enrolment")
 
 
 def link_device(link: EnrolmentLink) -> TOTPDevice:
@@ -139,7 +102,7 @@ def complete_enrolment(
     does not log in: the holder then logs in with password and the new code.
 
     Returns False (nothing changed) for a wrong code. Journals OTP_DEVICE_ADDED
-    (every structure of the holder, who is e-mailed); raises EnrolmentLinkGone
+    (every structure of the holder, who is e-mailed); raises LinkGone
     or AidantsError (a step is missing)."""
     with transaction.atomic():
         link = (
@@ -149,7 +112,7 @@ def complete_enrolment(
             .get(pk=link.pk)
         )
         if not link.is_usable():
-            raise EnrolmentLinkGone(_("Ce lien d'activation n'est plus valable."))
+            raise LinkGone(_("Ce lien d'activation n'est plus valable."))
         aidant = link.aidant
         if not aidant.has_usable_password() and not password_hash:
             raise AidantsError(_("Choisissez d'abord un mot de passe."))

@@ -11,19 +11,12 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 import audit
 from aidants import access
-from aidants.models import Aidant, Structure
+from aidants.models import Aidant, DeviceKind, Structure
 
 logger = logging.getLogger(__name__)
-
-KIND_LABELS = {
-    "card": gettext_lazy("une carte OTP physique"),
-    "totp_app": gettext_lazy("une application d'authentification"),
-    "backup_codes": gettext_lazy("des codes de secours"),
-}
 
 
 def record_factor_change(
@@ -48,7 +41,7 @@ def _send_notice(aidant_pk: int, kind: str, added: bool) -> None:
     context = {
         "aidant": aidant,
         "added": added,
-        "kind": KIND_LABELS.get(kind, kind),
+        "kind": DeviceKind(kind).label if kind in DeviceKind.values else kind,
         "at": timezone.localtime(),
     }
     subject = (

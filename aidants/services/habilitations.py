@@ -28,6 +28,13 @@ def _require_manager(actor: Aidant, structure: Structure) -> None:
         raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
 
 
+def _require_change(actor: Aidant, hab: Habilitation) -> None:
+    # aidants.access.can_change_habilitation: a manager, never on their own access.
+    _require_manager(actor, hab.structure)
+    if not access.can_change_habilitation(actor, hab):
+        raise NotAllowed(_("Vous ne pouvez pas modifier votre propre accès."))
+
+
 def _journal(action, hab: Habilitation, by: Aidant | None, reason: str = "") -> None:
     details = {"status": hab.status, "habilitation": str(hab.uuid)}
     if reason:
@@ -47,7 +54,7 @@ def request_habilitation(*, habilitation: Habilitation, by: Aidant) -> Habilitat
     """
     with transaction.atomic():
         hab = _locked(habilitation)
-        _require_manager(by, hab.structure)
+        _require_change(by, hab)
         if hab.status == S.ACTIVE and hab.is_active():
             raise InvalidTransition(_("Cette habilitation est déjà active."))
         hab.status = S.REQUESTED
@@ -113,7 +120,7 @@ def suspend_habilitation(
     with transaction.atomic():
         hab = _locked(habilitation)
         if by is not None:
-            _require_manager(by, hab.structure)
+            _require_change(by, hab)
         if hab.status != S.ACTIVE:
             raise InvalidTransition(
                 _("Seule une habilitation active peut être suspendue.")
@@ -137,7 +144,7 @@ def revoke_habilitation(
     aidant also loses the référent role there. Journals HABILITATION_REVOKED."""
     with transaction.atomic():
         hab = _locked(habilitation)
-        _require_manager(by, hab.structure)
+        _require_change(by, hab)
         if hab.status == S.REVOKED:
             raise InvalidTransition(_("Cette habilitation est déjà révoquée."))
         hab.status = S.REVOKED
@@ -160,7 +167,7 @@ def designate_referent(*, habilitation: Habilitation, by: Aidant) -> Habilitatio
     """
     with transaction.atomic():
         hab = _locked(habilitation)
-        _require_manager(by, hab.structure)
+        _require_change(by, hab)
         if hab.status == S.REVOKED:
             raise InvalidTransition(_("Cet aidant n'est plus membre de la structure."))
         if hab.is_referent:
@@ -177,7 +184,7 @@ def reactivate_habilitation(*, habilitation: Habilitation, by: Aidant) -> Habili
     raises NotAllowed or InvalidTransition (not suspended, or expired)."""
     with transaction.atomic():
         hab = _locked(habilitation)
-        _require_manager(by, hab.structure)
+        _require_change(by, hab)
         if hab.status != S.SUSPENDED:
             raise InvalidTransition(
                 _("Seule une habilitation suspendue peut être réactivée.")
@@ -202,7 +209,7 @@ def set_habilitation_end_date(
     NotAllowed or InvalidTransition (revoked, or a date in the past)."""
     with transaction.atomic():
         hab = _locked(habilitation)
-        _require_manager(by, hab.structure)
+        _require_change(by, hab)
         if hab.status == S.REVOKED:
             raise InvalidTransition(_("Cette habilitation est révoquée."))
         if valid_until is not None and valid_until < timezone.localdate():

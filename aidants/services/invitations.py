@@ -4,16 +4,8 @@ Only the SHA-256 of the link's token is stored; the raw token exists in the
 email and in the invitee's browser, nowhere else (never in the journal or logs).
 """
 
-import hashlib
-import hmac
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +14,9 @@ from aidants import access
 from aidants.exceptions import (
     AidantsError,
     InvalidTransition,
-    InvitationInvalid,
+    InvitationInvalid,  # noqa: F401 (re-exported: the link pages catch it here)
+    LinkGone,
+    LinkUnknown,
     NotAllowed,
 )
 from aidants.models import (
@@ -33,24 +27,17 @@ from aidants.models import (
     Structure,
     TOTPDevice,
 )
+from aidants.models.people import hash_token  # noqa: F401 (re-exported for tests)
+from aidants.services.links import issue_link, link_url, mail_link, usable_link
 from aidants.services.otp import confirm_totp_enrolment, kept_enrolment_device
 
-
-class InvitationUnknown(InvitationInvalid):
-    """No invitation matches this link (HTTP 404)."""
-
-
-class InvitationGone(InvitationInvalid):
-    """The invitation expired or was already used (HTTP 410)."""
-
-
-def hash_token(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+# The names the invitation pages know (one pair of link errors for every link).
+InvitationUnknown = LinkUnknown
+InvitationGone = LinkGone
 
 
 def invitation_url(raw_token: str) -> str:
-    path = reverse("aidants:invitation-open", kwargs={"token": raw_token})
-    return f"{settings.SITE_URL}{path}"
+    return link_url("aidants:invitation-open", raw_token)
 
 
 def _membership_for(
@@ -119,21 +106,50 @@ def _send_invitation_email(invitation: Invitation, raw_token: str) -> None:
         "expires_at": invitation.expires_at,
         "existing": needs_sign_in(invitation),
     }
-    try:
-        send_mail(
-            subject=_("Invitation à rejoindre %(structure)s sur Relais")
-            % {"structure": invitation.structure.name},
-            message=render_to_string("emails/invitation.txt", context),
-            from_email=None,
-            recipient_list=[invitation.aidant.email],
-        )
-    except OSError as exc:  # smtplib.SMTPException is an OSError
-        raise AidantsError(
-            _(
-                "Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus "
-                "tard : une nouvelle invitation remplacera celle-ci."
-            )
-        ) from exc
+    mail_link(
+        "invitation",
+        to=invitation.aidant.email,
+        subject=_("Invitation à rejoindre %(structure)s sur Relais")
+        % {"structure": invitation.structure.name},
+        context=context,
+        failure=_(
+            "Le courriel d'invitation n'a pas pu être envoyé. Réessayez plus "
+            "tard : une nouvelle invitation remplacera celle-ci."
+        ),
+    )
+
+
+def issue_invitation(
+    *,
+    aidant: Aidant,
+    structure: Structure,
+    by: Aidant,
+    habilitation: Habilitation | None = None,
+) -> tuple[Invitation, str]:
+    """Inside the caller's transaction: a new single-use invitation of `aidant`
+    to `structure` (it replaces their pending ones there). Journals
+    AIDANT_INVITED; returns the invitation and its raw token (for the e-mail
+    only). The référent's invitations and staff's accepted requests both come
+    here."""
+    invitation, raw_token = issue_link(
+        Invitation,
+        valid_hours=settings.INVITATION_VALID_HOURS,
+        replaces=Invitation.objects.filter(aidant=aidant, structure=structure),
+        aidant=aidant,
+        structure=structure,
+        invited_by=by,
+    )
+    audit.record(
+        audit.Action.AIDANT_INVITED,
+        actor=by,
+        structure=structure,
+        details={
+            "aidant": str(aidant.uuid),
+            "habilitation": str(habilitation.uuid) if habilitation else "",
+            "invitation": str(invitation.uuid),
+        },
+    )
+    return invitation, raw_token
 
 
 def invite_aidant(
@@ -159,7 +175,6 @@ def invite_aidant(
     if not access.can_manage_structure(by, structure):
         raise NotAllowed(_("Vous n'êtes pas référent de cette structure."))
     email = email.strip().lower()
-    raw_token = secrets.token_urlsafe(32)
     with transaction.atomic():
         aidant = Aidant.objects.filter(email__iexact=email).first()
         hab = None
@@ -179,27 +194,8 @@ def invite_aidant(
             # is created in this structure until its holder accepts, signed in
             # with their own second factor (see `accept_invitation`).
             hab = _existing_membership(aidant=aidant, structure=structure)
-        # A new invitation replaces the pending ones: only the last link works.
-        Invitation.objects.filter(
-            aidant=aidant, structure=structure, used_at__isnull=True
-        ).delete()
-        invitation = Invitation.objects.create(
-            token_hash=hash_token(raw_token),
-            aidant=aidant,
-            structure=structure,
-            invited_by=by,
-            expires_at=timezone.now()
-            + timedelta(hours=settings.INVITATION_VALID_HOURS),
-        )
-        audit.record(
-            audit.Action.AIDANT_INVITED,
-            actor=by,
-            structure=structure,
-            details={
-                "aidant": str(aidant.uuid),
-                "habilitation": str(hab.uuid) if hab else "",
-                "invitation": str(invitation.uuid),
-            },
+        invitation, raw_token = issue_invitation(
+            aidant=aidant, structure=structure, by=by, habilitation=hab
         )
     # Sent after the commit: the journal head stays locked only for the writes,
     # never for an SMTP round trip. A failed mail is reported; re-inviting
@@ -213,36 +209,17 @@ def invitation_for_token(raw_token: str) -> Invitation:
 
     Raises InvitationUnknown (no such link) or InvitationGone (expired or used).
     """
-    token_hash = hash_token(raw_token or "")
-    invitation = (
-        Invitation.objects.select_related("aidant", "structure")
-        .filter(token_hash=token_hash)
-        .first()
-    )
-    if invitation is None or not hmac.compare_digest(invitation.token_hash, token_hash):
-        raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
-    return _usable(invitation)
+    invitations = Invitation.objects.select_related("aidant", "structure")
+    return usable_link(invitations.by_raw(raw_token), kind="invitation")
 
 
 def invitation_by_uuid(invitation_uuid: str) -> Invitation:
     """The usable invitation whose link this browser opened (its uuid is kept in
     the session in place of the token). Raises like `invitation_for_token`."""
-    invitation = (
-        Invitation.objects.select_related("aidant", "structure")
-        .filter(uuid=invitation_uuid)
-        .first()
+    invitations = Invitation.objects.select_related("aidant", "structure")
+    return usable_link(
+        invitations.filter(uuid=invitation_uuid).first(), kind="invitation"
     )
-    if invitation is None:
-        raise InvitationUnknown(_("Ce lien d'invitation n'existe pas."))
-    return _usable(invitation)
-
-
-def _usable(invitation: Invitation) -> Invitation:
-    if invitation.used_at is not None:
-        raise InvitationGone(_("Ce lien d'invitation a déjà été utilisé."))
-    if not invitation.is_usable():
-        raise InvitationGone(_("Ce lien d'invitation a expiré."))
-    return invitation
 
 
 def needs_password(aidant: Aidant) -> bool:

@@ -20,13 +20,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.models import Device
-from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
 from aidants import access, session_events
 from aidants import session as aidant_session
 from aidants.exceptions import NotAllowed
-from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice
+from aidants.models import Aidant, BackupCodeDevice, Structure, TOTPDevice, device_kind
 from aidants.services import login_delay, passkeys
 from aidants.services.otp import BACKUP_CODE_DIGITS
 
@@ -100,14 +99,7 @@ def _refuse_right_password(request, user: Aidant, email: str, key: str) -> Login
         sender=__name__, credentials={"email": email}, request=request
     )
     login_delay.record_failure(key)
-    with transaction.atomic():
-        audit.record(
-            audit.Action.LOGIN_REFUSED,
-            actor=user,
-            structure=user.current_structure,
-            details={"reason": "no_active_habilitation"},
-            request=request,
-        )
+    _journal_refusal(request, user, reason="no_active_habilitation")
     if getattr(request, "axes_locked_out", False):
         return LoginResult(LoginOutcome.LOCKED_OUT)
     return LoginResult(
@@ -165,14 +157,7 @@ def check_password(*, request, email: str, password: str) -> LoginResult:
     if not access.has_usable_device(user):
         # A password alone never enrols a first second factor: that takes an
         # e-mailed enrolment link (aidants/services/enrolment.py). No session.
-        with transaction.atomic():
-            audit.record(
-                audit.Action.LOGIN_REFUSED,
-                actor=user,
-                structure=user.current_structure,
-                details={"reason": "no_second_factor"},
-                request=request,
-            )
+        _journal_refusal(request, user, reason="no_second_factor")
         return LoginResult(LoginOutcome.NO_DEVICE)
     login(request, user)
     aidant_session.start_clock(request.session)
@@ -212,15 +197,7 @@ def verify_otp(*, request, token: str) -> OtpResult:
     every active habilitation meanwhile.
     """
     user = request.user
-    token = normalize_token(token)
-    if not access.has_usable_device(user):
-        return OtpResult(OtpOutcome.NO_DEVICE)
-    if access.passkey_required(user) and passkeys.has_passkey(user):
-        # The structure asks for a phishing-resistant factor: codes are refused.
-        with transaction.atomic():
-            _journal_otp_failure(request, user, "passkey_required")
-        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
-    checked = _check_token(request, user, token)
+    checked = _device_for_code(request, user, token)
     if isinstance(checked, OtpResult):
         return checked
     if not finish_login(request=request, device=checked):
@@ -236,14 +213,7 @@ def step_up_otp(*, request, token: str) -> OtpResult:
     key are kept, only the proof's time changes. Journals LOGIN_SUCCEEDED
     (step_up) or OTP_FAILED."""
     user = request.user
-    token = normalize_token(token)
-    if not access.has_usable_device(user):
-        return OtpResult(OtpOutcome.NO_DEVICE)
-    if access.passkey_required(user) and passkeys.has_passkey(user):
-        with transaction.atomic():
-            _journal_otp_failure(request, user, "passkey_required")
-        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
-    checked = _check_token(request, user, token)
+    checked = _device_for_code(request, user, token)
     if isinstance(checked, OtpResult):
         return checked
     with transaction.atomic():
@@ -251,12 +221,26 @@ def step_up_otp(*, request, token: str) -> OtpResult:
             audit.Action.LOGIN_SUCCEEDED,
             actor=user,
             structure=user.current_structure,
-            details={"device": _device_kind(checked), "step_up": True},
+            details={"device": device_kind(checked), "step_up": True},
             request=request,
         )
     aidant_session.record_second_factor(request.session)
     aidant_session.mark_active(request.session)
     return OtpResult(OtpOutcome.OK)
+
+
+def _device_for_code(request, user: Aidant, token: str) -> Device | OtpResult:
+    """The login's and the step-up's one code check: the device that accepts
+    `token`, or the failed OtpResult (journaled when a code was refused)."""
+    token = normalize_token(token)
+    if not access.has_usable_device(user):
+        return OtpResult(OtpOutcome.NO_DEVICE)
+    if access.passkey_required(user) and passkeys.has_passkey(user):
+        # The structure asks for a phishing-resistant factor: codes are refused.
+        with transaction.atomic():
+            _journal_otp_failure(request, user, "passkey_required")
+        return OtpResult(OtpOutcome.PASSKEY_REQUIRED)
+    return _check_token(request, user, token)
 
 
 def _check_token(request, user: Aidant, token: str) -> Device | OtpResult:
@@ -280,6 +264,19 @@ def _check_token(request, user: Aidant, token: str) -> Device | OtpResult:
     return device
 
 
+def _journal_refusal(request, user: Aidant, **details) -> None:
+    """LOGIN_REFUSED, in its own transaction: the right credentials, but the
+    account may not log in (no habilitation, no second factor)."""
+    with transaction.atomic():
+        audit.record(
+            audit.Action.LOGIN_REFUSED,
+            actor=user,
+            structure=user.current_structure,
+            details=details,
+            request=request,
+        )
+
+
 def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
     audit.record(
         audit.Action.OTP_FAILED,
@@ -288,16 +285,6 @@ def _journal_otp_failure(request, user: Aidant, reason: str) -> None:
         details={"reason": reason},
         request=request,
     )
-
-
-def _device_kind(device: Device) -> str:
-    if isinstance(device, WebAuthnCredential):
-        return "passkey"
-    if isinstance(device, BackupCodeDevice):
-        return "backup_codes"
-    if isinstance(device, TOTPDevice) and hasattr(device, "carte"):
-        return "card"
-    return "totp_app"
 
 
 def finish_login(*, request, device: Device) -> bool:
@@ -309,14 +296,7 @@ def finish_login(*, request, device: Device) -> bool:
     """
     user = request.user
     if not access.can_log_in(user):
-        with transaction.atomic():
-            audit.record(
-                audit.Action.LOGIN_REFUSED,
-                actor=user,
-                structure=user.current_structure,
-                details={"reason": "no_active_habilitation", "step": "otp"},
-                request=request,
-            )
+        _journal_refusal(request, user, reason="no_active_habilitation", step="otp")
         logout(request)
         return False
     with transaction.atomic():
@@ -329,7 +309,7 @@ def finish_login(*, request, device: Device) -> bool:
             audit.Action.LOGIN_SUCCEEDED,
             actor=user,
             structure=user.current_structure,
-            details={"device": _device_kind(device)},
+            details={"device": device_kind(device)},
             request=request,
         )
     # New session key on privilege change (second factor): no session fixation.

@@ -5,9 +5,17 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
+from django_otp_webauthn.models import WebAuthnCredential
 
 import audit
-from aidants.models import Aidant, BackupCode, BackupCodeDevice, TOTPDevice
+from aidants.models import (
+    Aidant,
+    BackupCode,
+    BackupCodeDevice,
+    TOTPDevice,
+    device_kind,
+)
 from aidants.models.devices import hash_code
 from aidants.services.factors import record_factor_change
 
@@ -109,28 +117,38 @@ def secret_base32(device: TOTPDevice) -> str:
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
-def devices_overview(aidant: Aidant) -> list[dict]:
-    """The aidant's confirmed OTP devices for their account page: kind, name and
-    non-secret details only (never a seed or a code)."""
-    rows = []
-    totp_devices = TOTPDevice.objects.filter(user=aidant, confirmed=True)
-    for device in totp_devices.select_related("carte").order_by("id"):
-        carte = getattr(device, "carte", None)
-        rows.append(
+def devices_by_aidant(aidant_ids) -> dict[int, list[dict]]:
+    """The aidants' confirmed second factors, as every page lists them (the
+    account page, the référent's pages): kind and its label (DeviceKind), name,
+    card serial, backup codes left, last use. Only display values leave this
+    function, never a device (and so never a seed or a code)."""
+    rows: dict[int, list[dict]] = {}
+
+    def add(device, **extra) -> None:
+        kind = device_kind(device)
+        rows.setdefault(device.user_id, []).append(
             {
-                "kind": "card" if carte else "totp_app",
+                "kind": kind.value,
+                "label": kind.label,
                 "name": device.name,
-                "serial": carte.serial if carte else "",
-                "last_used_at": device.last_used_at,
-            }
-        )
-    for device in BackupCodeDevice.objects.filter(user=aidant, confirmed=True):
-        rows.append(
-            {
-                "kind": "backup_codes",
-                "name": device.name,
-                "remaining": device.codes.count(),
                 "last_used_at": getattr(device, "last_used_at", None),
+                **extra,
             }
         )
+
+    totp = TOTPDevice.objects.filter(user_id__in=aidant_ids, confirmed=True)
+    for device in totp.select_related("carte").order_by("pk"):
+        card = getattr(device, "carte", None)
+        add(device, serial=card.serial if card else "")
+    backup = BackupCodeDevice.objects.filter(user_id__in=aidant_ids, confirmed=True)
+    for device in backup.annotate(left=Count("codes")).order_by("pk"):
+        add(device, remaining=device.left)
+    passkeys = WebAuthnCredential.objects.filter(user_id__in=aidant_ids, confirmed=True)
+    for device in passkeys.order_by("pk"):
+        add(device)
     return rows
+
+
+def devices_overview(aidant: Aidant) -> list[dict]:
+    """`devices_by_aidant` for one aidant (their account page)."""
+    return devices_by_aidant([aidant.pk]).get(aidant.pk, [])

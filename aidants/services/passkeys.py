@@ -10,7 +10,6 @@ import audit
 from aidants import access
 from aidants.exceptions import NotAllowed
 from aidants.models import Aidant, Structure
-from aidants.services.otp import devices_overview
 
 # Set when a structure requires passkeys and the aidant has none yet: the code
 # they logged in with opens the passkey enrolment page and nothing else.
@@ -91,13 +90,3 @@ def set_passkey_requirement(
         )
     structure.refresh_from_db()
     return locked
-
-
-def factor_kinds(aidant: Aidant) -> list[str]:
-    """The kinds of second factor the aidant has (for the référent): never a
-    secret, a seed or a credential id."""
-    kinds = {row["kind"] for row in devices_overview(aidant)}
-    if has_passkey(aidant):
-        kinds.add("passkey")
-    order = ["passkey", "card", "totp_app", "backup_codes"]
-    return [kind for kind in order if kind in kinds]

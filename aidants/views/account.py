@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from aidants import access
 from aidants.decorators import verified_login_required
-from aidants.forms.auth import SwitchStructureForm, TotpConfirmForm
+from aidants.forms.auth import OtpForm, SwitchStructureForm
 from aidants.models import TOTPDevice
 from aidants.services.login import switch_structure
 from aidants.services.otp import (
@@ -51,7 +51,7 @@ def totp_enrol(request):
         device = start_totp_enrolment(aidant=user)
         context.update(
             step="scan",
-            form=TotpConfirmForm(),
+            form=OtpForm(),
             qr_data_uri=provisioning_qr_data_uri(device),
             secret=secret_base32(device),
         )
@@ -67,7 +67,7 @@ def _confirm_enrolment(request, context):
     if device is None:
         messages.error(request, _("Cette configuration a expiré : recommencez."))
         return redirect(url_with_next("aidants:totp-enrol", context["next"]))
-    form = TotpConfirmForm(request.POST)
+    form = OtpForm(request.POST)
     if form.is_valid() and confirm_totp_enrolment(
         device=device, token=form.cleaned_data["otp_token"]
     ):

@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from aidants import access
-from aidants.forms.auth import LoginForm, OtpForm
+from aidants.forms.auth import LoginForm, LoginOtpForm
 from aidants.services import login_delay
 from aidants.services.login import (
     LoginOutcome,
@@ -148,7 +148,7 @@ def otp_view(request):
         logout_aidant(request=request, reason="no_second_factor")
         messages.error(request, NO_DEVICE_MESSAGE)
         return redirect("aidants:login")
-    form = OtpForm(request.POST or None)
+    form = LoginOtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:
@@ -214,7 +214,7 @@ def step_up_view(request):
     user = request.user
     if not user.is_authenticated or not user.is_verified():
         return redirect(url_with_next("aidants:otp", next_url))
-    form = OtpForm(request.POST or None)
+    form = LoginOtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = step_up_otp(request=request, token=form.cleaned_data["otp_token"])
         if result.outcome is OtpOutcome.OK:

@@ -6,31 +6,24 @@ from django.contrib.auth.hashers import make_password
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from aidants.exceptions import AidantsError
-from aidants.forms.referent import InvitationPasswordForm, OtpCodeForm
+from aidants.forms.auth import OtpForm
+from aidants.forms.referent import InvitationPasswordForm
 from aidants.services import enrolment as svc
 from aidants.services.invitations import InvitationInvalid
 from aidants.services.otp import provisioning_qr_data_uri, secret_base32
-from aidants.views.links import invalid_page, opened_link, swap_token
+from aidants.views.links import invalid_page, opened_link, token_swap_view
 
 SESSION_KEY = "relais_enrolment"
 TEMPLATE = "aidants/enrolment/enrol.html"
 
 
-@csrf_exempt  # Only swaps the token for a session value; never acts on a form.
-@never_cache
-def open_link(request, token):
-    return swap_token(
-        request,
-        token=token,
-        lookup=svc.link_for_token,
-        session_key=SESSION_KEY,
-        clean_url="aidants:enrolment",
-    )
+open_link = token_swap_view(
+    lookup=svc.link_for_token, session_key=SESSION_KEY, clean_url="aidants:enrolment"
+)
 
 
 def _password_step(request, link, context: dict):
@@ -47,13 +40,13 @@ def _password_step(request, link, context: dict):
 
 
 def _totp_step(request, link, password_hash: str | None, context: dict):
-    form = OtpCodeForm(request.POST if request.method == "POST" else None)
+    form = OtpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             done = svc.complete_enrolment(
                 link=link,
                 password_hash=password_hash,
-                otp_token=form.cleaned_data["otp_token"].strip(),
+                otp_token=form.cleaned_data["otp_token"],
             )
         except InvitationInvalid as exc:
             return invalid_page(request, exc)

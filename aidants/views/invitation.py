@@ -12,18 +12,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from aidants.access import can_log_in
 from aidants.exceptions import AidantsError, NotAllowed
-from aidants.forms.referent import ConfirmForm, InvitationPasswordForm, OtpCodeForm
+from aidants.forms.auth import OtpForm
+from aidants.forms.referent import ConfirmForm, InvitationPasswordForm
 from aidants.services import invitations as svc
 from aidants.services.otp import provisioning_qr_data_uri, secret_base32
 from aidants.services.refusals import record_refusal
 from aidants.views.auth import url_with_next
-from aidants.views.links import invalid_page, opened_link, swap_token
+from aidants.views.links import invalid_page, opened_link, token_swap_view
 
 SESSION_KEY = "relais_invitation"
 
@@ -32,16 +32,11 @@ def _state_key(invitation) -> str:
     return f"relais_invitation_{invitation.uuid}"
 
 
-@csrf_exempt  # Only swaps the token for a session value; never acts on a form.
-@never_cache
-def open_link(request, token):
-    return swap_token(
-        request,
-        token=token,
-        lookup=svc.invitation_for_token,
-        session_key=SESSION_KEY,
-        clean_url="aidants:invitation",
-    )
+open_link = token_swap_view(
+    lookup=svc.invitation_for_token,
+    session_key=SESSION_KEY,
+    clean_url="aidants:invitation",
+)
 
 
 def _password_step(request, invitation, state: dict, context: dict):
@@ -59,13 +54,13 @@ def _password_step(request, invitation, state: dict, context: dict):
 def _totp_step(request, invitation, state: dict, context: dict):
     posted = request.POST if request.method == "POST" else None
     needs_totp = svc.needs_totp(invitation.aidant)
-    form = OtpCodeForm(posted) if needs_totp else ConfirmForm(posted)
+    form = OtpForm(posted) if needs_totp else ConfirmForm(posted)
     if posted is not None and form.is_valid():
         try:
             done = svc.accept_invitation(
                 invitation=invitation,
                 password_hash=state.get("password_hash"),
-                otp_token=form.cleaned_data.get("otp_token", "").strip(),
+                otp_token=form.cleaned_data.get("otp_token", ""),
             )
         except svc.InvitationInvalid as exc:
             return invalid_page(request, exc)

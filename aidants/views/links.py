@@ -5,12 +5,31 @@ a later request, a Referer, or an error log (a CSRF failure, a 404)."""
 
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from aidants.services.invitations import (
     InvitationGone,
     InvitationInvalid,
     InvitationUnknown,
 )
+
+
+def token_swap_view(*, lookup, session_key: str, clean_url: str):
+    """The view behind an e-mailed link's token URL (invitation, enrolment)."""
+
+    @csrf_exempt  # Only swaps the token for a session value; never acts on a form.
+    @never_cache
+    def open_link(request, token):
+        return swap_token(
+            request,
+            token=token,
+            lookup=lookup,
+            session_key=session_key,
+            clean_url=clean_url,
+        )
+
+    return open_link
 
 
 def swap_token(request, *, token: str, lookup, session_key: str, clean_url: str):

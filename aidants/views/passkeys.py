@@ -19,7 +19,7 @@ import audit
 from aidants import session as aidant_session
 from aidants.decorators import passkey_enrolment_allowed
 from aidants.exceptions import NotAllowed
-from aidants.forms.auth import OtpForm
+from aidants.forms.auth import LoginOtpForm
 from aidants.services import passkeys
 from aidants.services.login import OtpOutcome, finish_login, verify_otp
 
@@ -97,10 +97,10 @@ class AuthenticationComplete(webauthn_views.CompleteCredentialAuthenticationView
 @passkey_enrolment_allowed
 def passkeys_page(request):
     user = request.user
-    form = OtpForm()
+    form = LoginOtpForm()
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "confirm":
-        form = OtpForm(request.POST)
+        form = LoginOtpForm(request.POST)
         if form.is_valid():
             result = verify_otp(request=request, token=form.cleaned_data["otp_token"])
             if result.outcome is OtpOutcome.OK:

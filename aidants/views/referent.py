@@ -2,6 +2,8 @@
 cards, invitations and démarches. Every object is loaded through a queryset
 scoped to the référent's current structure (another structure's object is a 404)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -11,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
-from django_otp_webauthn.models import WebAuthnCredential
 
 from aidants import access
 from aidants.decorators import referent_required
@@ -24,13 +25,12 @@ from aidants.forms.referent import (
     ReasonForm,
 )
 from aidants.models import (
-    BackupCodeDevice,
     Habilitation,
-    HabilitationStatus,
     TOTPDevice,
 )
 from aidants.services import habilitations as hab_services
 from aidants.services.invitations import invite_aidant
+from aidants.services.otp import devices_by_aidant
 from aidants.services.refusals import record_refusal
 from aidants.services.structures import set_allowed_demarches
 from audit.models import JournalEntry
@@ -55,44 +55,9 @@ def _habilitation(request, habilitation_uuid) -> Habilitation:
     return hab
 
 
-def _devices_by_aidant(aidant_ids) -> dict[int, list[dict]]:
-    """Display rows for the aidants' OTP devices: kind and name or card serial.
-    Only display strings leave this function, never a device (and so never a seed)."""
-    rows: dict[int, list[dict]] = {}
-    totp = TOTPDevice.objects.filter(user_id__in=aidant_ids, confirmed=True)
-    for device in totp.select_related("carte").order_by("pk"):
-        card = getattr(device, "carte", None)
-        if card is not None:
-            row = {"kind": _("Carte physique"), "label": card.serial}
-        else:
-            row = {"kind": _("Application"), "label": device.name}
-        rows.setdefault(device.user_id, []).append(row)
-    for device in BackupCodeDevice.objects.filter(user_id__in=aidant_ids):
-        row = {"kind": _("Codes de secours"), "label": device.name}
-        rows.setdefault(device.user_id, []).append(row)
-    passkeys = WebAuthnCredential.objects.filter(user_id__in=aidant_ids, confirmed=True)
-    for device in passkeys.order_by("pk"):
-        row = {"kind": _("Clé d'accès (passkey)"), "label": device.name or "—"}
-        rows.setdefault(device.user_id, []).append(row)
-    return rows
-
-
 def _allowed_actions(user, hab: Habilitation) -> dict[str, bool]:
-    change = access.can_change_habilitation(user, hab)
-    status = hab.status
     return {
-        "request": change
-        and (
-            status in (HabilitationStatus.SUSPENDED, HabilitationStatus.REVOKED)
-            or (status == HabilitationStatus.ACTIVE and not hab.is_active())
-        ),
-        "suspend": change and status == HabilitationStatus.ACTIVE,
-        "revoke": change and status != HabilitationStatus.REVOKED,
-        "designate": change
-        and not hab.is_referent
-        and status != HabilitationStatus.REVOKED,
-        "reactivate": change and status == HabilitationStatus.SUSPENDED,
-        "end_date": change and status != HabilitationStatus.REVOKED,
+        **access.habilitation_changes(user, hab),
         "card": access.can_attach_device(user, hab.aidant, hab.structure),
         "enrolment_link": access.can_issue_enrolment_link(
             user, hab.aidant, hab.structure
@@ -123,7 +88,7 @@ def home(request):
         .order_by("aidant__last_name", "aidant__first_name", "pk")
     )
     page = Paginator(habilitations, PAGE_SIZE).get_page(request.GET.get("page"))
-    devices = _devices_by_aidant([hab.aidant_id for hab in page])
+    devices = devices_by_aidant([hab.aidant_id for hab in page])
     rows = [{"hab": hab, "devices": devices.get(hab.aidant_id, [])} for hab in page]
     return render(
         request,
@@ -147,7 +112,7 @@ def aidant_detail(request, habilitation_uuid):
         {
             "hab": hab,
             "aidant": hab.aidant,
-            "devices": _devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
+            "devices": devices_by_aidant([hab.aidant_id]).get(hab.aidant_id, []),
             "cards": cards,
             "actions": _allowed_actions(request.user, hab),
             "history": _history(hab),
@@ -213,64 +178,42 @@ CONFIRMATIONS = {
 }
 
 
-def _confirm(request, habilitation_uuid, kind: str):
-    service, form_class, title, question, done = CONFIRMATIONS[kind]
-    hab = _habilitation(request, habilitation_uuid)
-    if not access.can_change_habilitation(request.user, hab):
-        raise PermissionDenied(_("Vous ne pouvez pas modifier votre propre accès."))
-    names = {"name": hab.aidant.get_full_name()}
+def confirm_then_act(
+    request, hab: Habilitation, *, form_class, act, title, question, done
+):
+    """The référent's confirmation pages, written once: GET asks `question`, a
+    valid POST calls `act(**cleaned_data)` (one service; its AidantsError shown
+    as a message) and goes back to the aidant's page."""
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            service(habilitation=hab, by=request.user, **form.cleaned_data)
+            act(**form.cleaned_data)
         except AidantsError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, str(done) % names)
+            messages.success(request, done)
         return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
-    context = {
-        "hab": hab,
-        "form": form,
-        "title": title,
-        "question": str(question) % names,
-    }
+    context = {"hab": hab, "form": form, "title": title, "question": question}
     return render(request, "aidants/referent/confirm.html", context)
 
 
 @referent_required
 @GET_POST
-def habilitation_request(request, habilitation_uuid):
-    return _confirm(request, habilitation_uuid, "request")
-
-
-@referent_required
-@GET_POST
-def habilitation_suspend(request, habilitation_uuid):
-    return _confirm(request, habilitation_uuid, "suspend")
-
-
-@referent_required
-@GET_POST
-def habilitation_revoke(request, habilitation_uuid):
-    return _confirm(request, habilitation_uuid, "revoke")
-
-
-@referent_required
-@GET_POST
-def habilitation_reactivate(request, habilitation_uuid):
-    return _confirm(request, habilitation_uuid, "reactivate")
-
-
-@referent_required
-@GET_POST
-def habilitation_end_date(request, habilitation_uuid):
-    return _confirm(request, habilitation_uuid, "end_date")
-
-
-@referent_required
-@GET_POST
-def referent_designate(request, habilitation_uuid):
-    return _confirm(request, habilitation_uuid, "designate")
+def habilitation_change(request, habilitation_uuid, kind: str):
+    service, form_class, title, question, done = CONFIRMATIONS[kind]
+    hab = _habilitation(request, habilitation_uuid)
+    if not access.can_change_habilitation(request.user, hab):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier votre propre accès."))
+    names = {"name": hab.aidant.get_full_name()}
+    return confirm_then_act(
+        request,
+        hab,
+        form_class=form_class,
+        act=partial(service, habilitation=hab, by=request.user),
+        title=title,
+        question=str(question) % names,
+        done=str(done) % names,
+    )
 
 
 @referent_required

@@ -2,11 +2,14 @@
 stock, unlink), enrolment links, lost apps, the structure's passkey policy.
 Objects are loaded through querysets scoped to the current structure."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -28,7 +31,7 @@ from aidants.services.cards import InvalidSeed, register_card, unlink_card
 from aidants.services.enrolment import issue_enrolment_link, remove_lost_apps
 from aidants.services.passkeys import set_passkey_requirement
 from aidants.services.refusals import record_refusal
-from aidants.views.referent import GET_POST, _habilitation
+from aidants.views.referent import GET_POST, _habilitation, confirm_then_act
 
 
 @sensitive_post_parameters("seed")
@@ -71,87 +74,61 @@ def card_register(request, habilitation_uuid):
     )
 
 
-@referent_required
-@GET_POST
-def enrolment_link(request, habilitation_uuid):
-    hab = _habilitation(request, habilitation_uuid)
-    if not access.can_issue_enrolment_link(request.user, hab.aidant, hab.structure):
-        record_refusal(
-            request=request,
-            reason="enrolment_link_not_allowed",
-            aidant=str(hab.aidant.uuid),
-        )
-        raise PermissionDenied(
-            _("Un lien ne peut être envoyé qu'à un aidant habilité de votre structure.")
-        )
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            issue_enrolment_link(
-                aidant=hab.aidant, by=request.user, structure=hab.structure
-            )
-        except AidantsError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                _("Un lien d'activation du second facteur a été envoyé à %(email)s.")
-                % {"email": hab.aidant.email},
-            )
-        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
-    context = {
-        "hab": hab,
-        "form": form,
-        "title": _("Renvoyer un lien d'activation du second facteur"),
-        "question": _(
+# The référent resets a member's second factor (aidants.access.
+# can_issue_enrolment_link): kind -> service, refusal reason and message, then the
+# confirmation page's title, question and done message (%(name)s, %(email)s).
+FACTOR_RESETS: dict[str, tuple] = {
+    "enrolment_link": (
+        issue_enrolment_link,
+        "enrolment_link_not_allowed",
+        gettext_lazy(
+            "Un lien ne peut être envoyé qu'à un aidant habilité de votre structure."
+        ),
+        gettext_lazy("Renvoyer un lien d'activation du second facteur"),
+        gettext_lazy(
             "Envoyer à %(email)s un lien, valable une fois, pour configurer une "
             "nouvelle application d'authentification ?"
-        )
-        % {"email": hab.aidant.email},
-    }
-    return render(request, "aidants/referent/confirm.html", context)
+        ),
+        gettext_lazy(
+            "Un lien d'activation du second facteur a été envoyé à %(email)s."
+        ),
+    ),
+    "app_lost": (
+        remove_lost_apps,
+        "device_not_allowed",
+        gettext_lazy("Seul un aidant habilité de votre structure peut être concerné."),
+        gettext_lazy("Signaler l'application comme perdue"),
+        gettext_lazy(
+            "Retirer l'application d'authentification de %(name)s, fermer toutes "
+            "ses sessions et lui envoyer un lien pour en configurer une nouvelle ?"
+        ),
+        gettext_lazy(
+            "L'application de %(name)s est retirée et ses sessions sont "
+            "fermées ; un lien d'activation lui a été envoyé."
+        ),
+    ),
+}
 
 
 @referent_required
 @GET_POST
-def app_lost(request, habilitation_uuid):
+def factor_reset(request, habilitation_uuid, kind: str):
+    service, reason, refusal, title, question, done = FACTOR_RESETS[kind]
     hab = _habilitation(request, habilitation_uuid)
-    if not access.can_issue_enrolment_link(request.user, hab.aidant, hab.structure):
-        record_refusal(
-            request=request, reason="device_not_allowed", aidant=str(hab.aidant.uuid)
-        )
-        raise PermissionDenied(
-            _("Seul un aidant habilité de votre structure peut être concerné.")
-        )
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            remove_lost_apps(
-                aidant=hab.aidant, by=request.user, structure=hab.structure
-            )
-        except AidantsError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request,
-                _(
-                    "L'application de %(name)s est retirée et ses sessions sont "
-                    "fermées ; un lien d'activation lui a été envoyé."
-                )
-                % {"name": hab.aidant.get_full_name()},
-            )
-        return redirect("aidants:referent-aidant", habilitation_uuid=hab.uuid)
-    context = {
-        "hab": hab,
-        "form": form,
-        "title": _("Signaler l'application comme perdue"),
-        "question": _(
-            "Retirer l'application d'authentification de %(name)s, fermer toutes "
-            "ses sessions et lui envoyer un lien pour en configurer une nouvelle ?"
-        )
-        % {"name": hab.aidant.get_full_name()},
-    }
-    return render(request, "aidants/referent/confirm.html", context)
+    aidant = hab.aidant
+    if not access.can_issue_enrolment_link(request.user, aidant, hab.structure):
+        record_refusal(request=request, reason=reason, aidant=str(aidant.uuid))
+        raise PermissionDenied(refusal)
+    names = {"name": aidant.get_full_name(), "email": aidant.email}
+    return confirm_then_act(
+        request,
+        hab,
+        form_class=ConfirmForm,
+        act=partial(service, aidant=aidant, by=request.user, structure=hab.structure),
+        title=title,
+        question=str(question) % names,
+        done=str(done) % names,
+    )
 
 
 @referent_required

@@ -1,6 +1,5 @@
 """Every write on usagers, mandates and autorisations: atomic and journaled."""
 
-import hashlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +18,12 @@ from mandats import access
 from mandats.attestation import verification_url
 from mandats.exceptions import InvalidMandat, NotAllowed
 from mandats.models import Autorisation, Duration, Mandat, RevokedBy, Usager
+from mandats.services.consent import (
+    check_consent,
+    consent_evidence,
+    identification_evidence,
+    sub_digest,
+)
 from mandats.services.revocation import (
     REASON_REPLACED,
     _set_revoked,
@@ -31,7 +36,9 @@ from mandats.signing import identity_snapshot, sign_mandat
 __all__ = [
     "REASON_REPLACED",
     "authorize_use",
+    "consent_evidence",
     "create_mandat",
+    "identification_evidence",
     "identify_usager",
     "renew_mandat",
     "replaced_demarches",
@@ -49,10 +56,6 @@ IDENTITY_FIELDS = (
     "email",
     "preferred_username",
 )
-
-
-def sub_digest(sub: str) -> str:
-    return hashlib.sha256(sub.encode("utf-8")).hexdigest()
 
 
 def identify_usager(
@@ -112,12 +115,7 @@ def _validate_grant(
         )
     if usager.purged_at is not None:
         raise InvalidMandat(_("Les données de cette personne ont été purgées."))
-    if not (
-        consent.get("confirmed_by_usager_at") and consent.get("confirmed_by_aidant_at")
-    ):
-        raise InvalidMandat(
-            _("La personne et l'aidant doivent tous deux confirmer le mandat.")
-        )
+    check_consent(consent)
     return codes
 
 
@@ -234,10 +232,9 @@ def create_mandat(
                 renewed_from = Mandat.objects.select_for_update().get(
                     pk=renewed_from.pk
                 )
-                if renewed_from.revoked_at is not None:
-                    raise InvalidMandat(
-                        _("Un mandat révoqué ne peut pas être renouvelé.")
-                    )
+                renewal = access.can_renew(mandat=renewed_from)
+                if not renewal.allowed:
+                    raise InvalidMandat(renewal.message)
             now = timezone.now()
             mandat = Mandat.objects.create(
                 usager=usager,
@@ -306,17 +303,13 @@ def renew_mandat(
     never an extension. Refused (InvalidMandat) for a revoked mandate, another
     structure's, or when FranceConnect identified someone else. Journals
     MANDAT_RENEWED and the replaced autorisations."""
-    if mandat.revoked_at is not None:
-        raise InvalidMandat(_("Un mandat révoqué ne peut pas être renouvelé."))
     if mandat.structure_id != structure.pk:
         raise NotAllowed(_("Ce mandat appartient à une autre structure."))
-    if mandat.usager_id != usager.pk:
-        raise InvalidMandat(
-            _(
-                "La personne identifiée avec FranceConnect n'est pas celle "
-                "du mandat à renouveler."
-            )
-        )
+    renewal = access.can_renew(
+        mandat=mandat, identified_as=(usager.fc_issuer, usager.fc_sub)
+    )
+    if not renewal.allowed:
+        raise InvalidMandat(renewal.message)
     return create_mandat(
         aidant=aidant,
         structure=structure,

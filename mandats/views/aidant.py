@@ -1,28 +1,23 @@
 """Aidant pages: the structure's usagers and mandates, revocation, expiring ones.
 
 Every object comes through a queryset scoped to the aidant's current structure
-(another structure's usager or mandate is a 404); whether a mandate or démarche
-may still be revoked is `mandats.access.can_revoke`.
+(another structure's usager or mandate is a 404); rows come from
+`mandats.presenters`, revocation from `mandats.views.revocation`.
 """
 
 from datetime import timedelta
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from aidants.decorators import verified_aidant_required
-from mandats import access
-from mandats.attestation import demarche_rows, revocations
-from mandats.exceptions import AlreadyRevoked
-from mandats.forms import RevocationForm, UsagerSearchForm
-from mandats.models import Autorisation, Mandat, RevokedBy, Usager
+from mandats.forms import UsagerSearchForm
+from mandats.models import Autorisation, Mandat, Usager
+from mandats.presenters import mandat_row, mandat_rows
 from mandats.selectors import parse_cursor, structure_usagers_page
-from mandats.services import revoke_autorisation, revoke_mandat
+from mandats.views.revocation import confirm_then_revoke
 
 PAGE_SIZE = 25
 EXPIRING_DAYS = 30
@@ -58,25 +53,6 @@ def usager_list(request):
     )
 
 
-def _mandat_rows(mandats, at):
-    rows = []
-    for mandat in mandats:
-        demarches = demarche_rows(mandat, at)
-        rows.append(
-            {
-                "mandat": mandat,
-                "status": mandat.status(at),
-                "status_label": mandat.get_status_display(at),
-                "demarches": demarches,
-                "live_labels": [d["label"] for d in demarches if d["status"] == "live"],
-                "can_revoke": access.can_revoke(mandat=mandat, at=at).allowed,
-                "can_renew": not mandat.is_revoked(),
-                "has_revocations": bool(revocations(mandat)),
-            }
-        )
-    return rows
-
-
 @verified_aidant_required
 def usager_detail(request, uuid):
     usager = get_object_or_404(_usagers(request), uuid=uuid)
@@ -84,7 +60,10 @@ def usager_detail(request, uuid):
     return render(
         request,
         "mandats/aidant/usager_detail.html",
-        {"usager": usager, "rows": _mandat_rows(mandats, timezone.now())},
+        {
+            "usager": usager,
+            "rows": mandat_rows(mandats, timezone.now(), audience="aidant"),
+        },
     )
 
 
@@ -93,12 +72,7 @@ def mandat_detail(request, uuid):
     mandat = get_object_or_404(
         _mandats(request).prefetch_related("autorisations"), uuid=uuid
     )
-    at = timezone.now()
-    row = _mandat_rows([mandat], at)[0]
-    for demarche in row["demarches"]:
-        demarche["can_revoke"] = access.can_revoke(
-            mandat=mandat, autorisation=demarche["autorisation"], at=at
-        ).allowed
+    row = mandat_row(mandat, timezone.now(), audience="aidant")
     return render(
         request,
         "mandats/aidant/mandat_detail.html",
@@ -106,50 +80,10 @@ def mandat_detail(request, uuid):
     )
 
 
-def _revoke_page(request, *, mandat, autorisation, decision, form):
-    return render(
-        request,
-        "mandats/aidant/revoke_confirm.html",
-        {
-            "mandat": mandat,
-            "usager": mandat.usager,
-            "autorisation": autorisation,
-            "decision": decision,
-            "form": form,
-        },
-    )
-
-
 def _revoke(request, mandat: Mandat, autorisation: Autorisation | None):
-    decision = access.can_revoke(mandat=mandat, autorisation=autorisation)
-    if not decision.allowed:
-        raise PermissionDenied(decision.message)
-    form = RevocationForm(request.POST if request.method == "POST" else None)
-    if request.method != "POST" or not form.is_valid():
-        return _revoke_page(
-            request,
-            mandat=mandat,
-            autorisation=autorisation,
-            decision=decision,
-            form=form,
-        )
-    common = {
-        "by_type": RevokedBy.AIDANT,
-        "by_id": str(request.user.uuid),
-        "actor": request.user,
-        "reason": form.reason_label(),
-        "request": request,
-    }
-    try:
-        if autorisation is None:
-            revoke_mandat(mandat=mandat, **common)
-            messages.success(request, _("Le mandat est révoqué."))
-        else:
-            revoke_autorisation(autorisation=autorisation, **common)
-            messages.success(request, _("La démarche est révoquée."))
-    except AlreadyRevoked as error:
-        raise PermissionDenied(str(error)) from error
-    return redirect("mandats:mandat-detail", uuid=mandat.uuid)
+    return confirm_then_revoke(
+        request, mandat=mandat, autorisation=autorisation, audience="aidant"
+    )
 
 
 @never_cache
@@ -185,5 +119,9 @@ def expiring(request):
     return render(
         request,
         "mandats/aidant/expiring.html",
-        {"page": page, "rows": _mandat_rows(page.object_list, now), "days": 30},
+        {
+            "page": page,
+            "rows": mandat_rows(page.object_list, now, audience="aidant"),
+            "days": 30,
+        },
     )

@@ -6,7 +6,6 @@ A usager only ever reaches their own objects: every query starts from
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,14 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config import ratelimit
-from mandats import access, attestation, franceconnect, usager_session
-from mandats.exceptions import AlreadyRevoked, FranceConnectError
-from mandats.models import Autorisation, Mandat, RevokedBy
-from mandats.services import revoke_autorisation, revoke_mandat
+from mandats import attestation, franceconnect, usager_session
+from mandats.exceptions import FranceConnectError
+from mandats.models import Autorisation, Mandat
+from mandats.presenters import mandat_rows
 from mandats.usager_session import usager_required
+from mandats.views.revocation import confirm_then_revoke
 
 USES_PAGE_SIZE = 20
-REASON = "Révoqué par la personne dans son espace"
 
 
 def _error(request, message: str, *, status: int = 400):
@@ -38,27 +37,6 @@ def _own_mandats(request):
         .select_related("structure", "created_by")
         .prefetch_related("autorisations")
     )
-
-
-def _rows(mandats, at):
-    rows = []
-    for mandat in mandats:
-        demarches = attestation.demarche_rows(mandat, at)
-        for demarche in demarches:
-            demarche["can_revoke"] = access.can_revoke(
-                mandat=mandat, autorisation=demarche["autorisation"], at=at
-            ).allowed
-        rows.append(
-            {
-                "mandat": mandat,
-                "status": mandat.status(at),
-                "status_label": mandat.get_status_display(at),
-                "demarches": demarches,
-                "can_revoke": access.can_revoke(mandat=mandat, at=at).allowed,
-                "has_revocations": bool(attestation.revocations(mandat)),
-            }
-        )
-    return rows
 
 
 @never_cache
@@ -76,7 +54,7 @@ def space(request):
         "mandats/usager/space.html",
         {
             "usager": usager,
-            "rows": _rows(mandats, timezone.now()),
+            "rows": mandat_rows(mandats, timezone.now(), audience="usager"),
             "page": page,
             "uses": usager_session.uses(list(page.object_list)),
         },
@@ -118,31 +96,9 @@ def logout(request):
 
 
 def _revoke(request, mandat: Mandat, autorisation: Autorisation | None):
-    decision = access.can_revoke(mandat=mandat, autorisation=autorisation)
-    if not decision.allowed:
-        raise PermissionDenied(decision.message)
-    if request.method != "POST":
-        return render(
-            request,
-            "mandats/usager/revoke_confirm.html",
-            {"mandat": mandat, "autorisation": autorisation},
-        )
-    common = {
-        "by_type": RevokedBy.USAGER,
-        "by_id": str(request.usager.uuid),
-        "actor": request.usager,
-        "reason": REASON,
-        "request": request,
-    }
-    try:
-        if autorisation is None:
-            revoke_mandat(mandat=mandat, **common)
-        else:
-            revoke_autorisation(autorisation=autorisation, **common)
-    except AlreadyRevoked as error:
-        raise PermissionDenied(str(error)) from error
-    messages.success(request, _("C'est fait : la révocation a pris effet."))
-    return redirect("mandats:usager-revocation-attestation", uuid=mandat.uuid)
+    return confirm_then_revoke(
+        request, mandat=mandat, autorisation=autorisation, audience="usager"
+    )
 
 
 @never_cache

@@ -23,16 +23,18 @@ from django.views.decorators.cache import never_cache
 
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
-from mandats import franceconnect
+from aidants.demarches import options as demarche_options
+from mandats import access, franceconnect
 from mandats.exceptions import FranceConnectError, MandatsError
 from mandats.forms import ConfirmForm, MandatChoiceForm
 from mandats.models import Duration, Mandat, Usager
 from mandats.services import (
+    consent_evidence,
     create_mandat,
+    identification_evidence,
     identify_usager,
     renew_mandat,
     replaced_demarches,
-    sub_digest,
 )
 from mandats.signing import identity_snapshot
 
@@ -91,14 +93,13 @@ def _start(request, *, renew: Mandat | None):
         except FranceConnectError as error:
             return _error(request, str(error), status=502)
         return redirect(url)
-    choices = [
-        {"code": code, "label": label, "description": describe(code)}
-        for code, label in form.fields["demarches"].choices
-    ]
+    options = demarche_options(
+        form.fields["demarches"].choices, form["demarches"].value()
+    )
     return render(
         request,
         "mandats/wizard/choose.html",
-        {"form": form, "choices": choices, "renew": renew},
+        {"form": form, "options": options, "renew": renew},
     )
 
 
@@ -112,8 +113,9 @@ def new(request):
 @verified_aidant_required
 def renew(request, uuid):
     mandat = get_object_or_404(Mandat.objects.for_aidant(request.user), uuid=uuid)
-    if mandat.is_revoked():
-        raise PermissionDenied(_("Un mandat révoqué ne peut pas être renouvelé."))
+    renewal = access.can_renew(mandat=mandat)
+    if not renewal.allowed:
+        raise PermissionDenied(renewal.message)
     return _start(request, renew=mandat)
 
 
@@ -129,18 +131,13 @@ def callback(request):
     if pending is None:
         return _error(request, _("Aucun mandat n'est en cours de création."))
     renewed = _renewed(request, pending)
-    if renewed is not None and (
-        renewed.usager.fc_issuer != identity["issuer"]
-        or renewed.usager.fc_sub != identity["sub"]
-    ):
-        request.session.pop(PENDING, None)
-        return _error(
-            request,
-            _(
-                "La personne identifiée avec FranceConnect n'est pas celle du "
-                "mandat à renouveler."
-            ),
+    if renewed is not None:
+        renewal = access.can_renew(
+            mandat=renewed, identified_as=(identity["issuer"], identity["sub"])
         )
+        if not renewal.allowed:
+            request.session.pop(PENDING, None)
+            return _error(request, renewal.message)
     usager = identify_usager(
         identity=identity,
         issuer=identity["issuer"],
@@ -153,12 +150,7 @@ def callback(request):
         # What this identification saw: the mandate signs it, whatever another
         # wizard later writes to the shared usager record.
         identity=identity_snapshot(usager),
-        fc={
-            "auth_time": identity["auth_time"],
-            "acr": identity["acr"],
-            "sub_digest": sub_digest(identity["sub"]),
-            "issuer": identity["issuer"],
-        },
+        identification=identification_evidence(identity),
     )
     request.session[PENDING] = pending
     return redirect("mandats:new-recap")
@@ -234,15 +226,9 @@ def recap(request):
 
 
 def _grant(request, pending: dict, usager: Usager) -> Mandat:
-    now = timezone.now().isoformat()
-    consent = {
-        "fc_auth_time": pending["fc"]["auth_time"],
-        "acr": pending["fc"]["acr"],
-        "fc_sub_digest": pending["fc"]["sub_digest"],
-        "fc_issuer": pending["fc"]["issuer"],
-        "confirmed_by_usager_at": now,
-        "confirmed_by_aidant_at": now,
-    }
+    consent = consent_evidence(
+        identification=pending["identification"], confirmed_at=timezone.now()
+    )
     common = {
         "aidant": request.user,
         "structure": request.user.current_structure,

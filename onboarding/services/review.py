@@ -2,9 +2,6 @@
 habilitations, invitations), activate a habilitation. Journaled with the staff
 member."""
 
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -17,11 +14,10 @@ from aidants.models import (
     Aidant,
     Habilitation,
     HabilitationStatus,
-    Invitation,
     Structure,
 )
 from aidants.services.habilitations import activate_habilitation
-from aidants.services.invitations import hash_token, invitation_url
+from aidants.services.invitations import invitation_url, issue_invitation
 from onboarding.exceptions import OnboardingError
 from onboarding.models import (
     HabilitationRequest,
@@ -99,20 +95,7 @@ def _account_for(person: RequestedPerson, structure: Structure) -> Aidant:
 
 
 def _invite(*, aidant: Aidant, structure: Structure, by: Aidant) -> None:
-    raw_token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        token_hash=hash_token(raw_token),
-        aidant=aidant,
-        structure=structure,
-        invited_by=by,
-        expires_at=timezone.now() + timedelta(hours=settings.INVITATION_VALID_HOURS),
-    )
-    audit.record(
-        audit.Action.AIDANT_INVITED,
-        actor=by,
-        structure=structure,
-        details={"aidant": str(aidant.uuid), "invitation": str(invitation.uuid)},
-    )
+    invitation, raw_token = issue_invitation(aidant=aidant, structure=structure, by=by)
     send_email_on_commit(
         "invitation",
         to=[aidant.email],

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -83,37 +84,59 @@ def request_detail(request, hab_request, token):
     return render(request, "onboarding/public/request_detail.html", context)
 
 
-@GET_POST
-@_link_view
-def request_edit(request, hab_request, token):
-    if not access.can_edit_request(hab_request):
-        return redirect(_detail_url(hab_request, token))
-    initial = {name: getattr(hab_request, name) for name in services.REQUEST_FIELDS}
-    form = RequestForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        services.update_request(request=hab_request, **form.cleaned_data)
-        messages.success(request, _("Demande mise à jour."))
-        return redirect(_detail_url(hab_request, token))
-    context = {"form": form, "req": hab_request, "token": token}
-    return render(request, "onboarding/public/request_form.html", context)
+# The requester's editing pages: step -> form, its initial values, the service
+# (called with the request and the cleaned data), the field its refusal goes
+# on, the done message, the template.
+EDIT_STEPS = {
+    "edit": (
+        RequestForm,
+        lambda hab_request: {
+            name: getattr(hab_request, name) for name in services.REQUEST_FIELDS
+        },
+        services.update_request,
+        None,
+        gettext_lazy("Demande mise à jour."),
+        "onboarding/public/request_form.html",
+    ),
+    "person_add": (
+        PersonForm,
+        lambda hab_request: None,
+        services.add_person,
+        "email",
+        gettext_lazy("Personne ajoutée à la demande."),
+        "onboarding/public/person_form.html",
+    ),
+    "submit": (
+        SubmitForm,
+        lambda hab_request: None,
+        services.submit_request,
+        None,
+        gettext_lazy("Demande déposée. Un accusé de réception vous a été envoyé."),
+        "onboarding/public/request_submit.html",
+    ),
+}
 
 
 @GET_POST
 @_link_view
-def person_add(request, hab_request, token):
+def edit_step(request, hab_request, token, step: str):
+    """Written once: only while the request may be edited (onboarding.access), a
+    valid POST calls the step's service (its OnboardingError shown on the form),
+    then back to the request."""
+    form_class, initial, act, field, done, template = EDIT_STEPS[step]
     if not access.can_edit_request(hab_request):
         return redirect(_detail_url(hab_request, token))
-    form = PersonForm(request.POST or None)
+    form = form_class(request.POST or None, initial=initial(hab_request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_person(request=hab_request, **form.cleaned_data)
+            act(request=hab_request, **form.cleaned_data)
         except OnboardingError as exc:
-            form.add_error("email", str(exc))
+            form.add_error(field, str(exc))
         else:
-            messages.success(request, _("Personne ajoutée à la demande."))
+            messages.success(request, str(done))
             return redirect(_detail_url(hab_request, token))
     context = {"form": form, "req": hab_request, "token": token}
-    return render(request, "onboarding/public/person_form.html", context)
+    return render(request, template, context)
 
 
 @GET_POST
@@ -128,28 +151,6 @@ def person_remove(request, hab_request, token, person_uuid):
         return redirect(_detail_url(hab_request, token))
     context = {"person": person, "req": hab_request, "token": token}
     return render(request, "onboarding/public/person_remove.html", context)
-
-
-@GET_POST
-@_link_view
-def request_submit(request, hab_request, token):
-    if not access.can_edit_request(hab_request):
-        return redirect(_detail_url(hab_request, token))
-    form = SubmitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.submit_request(
-                request=hab_request, message=form.cleaned_data["message"]
-            )
-        except OnboardingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, _("Demande déposée. Un accusé de réception vous a été envoyé.")
-            )
-            return redirect(_detail_url(hab_request, token))
-    context = {"form": form, "req": hab_request, "token": token}
-    return render(request, "onboarding/public/request_submit.html", context)
 
 
 @require_POST

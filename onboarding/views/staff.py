@@ -106,46 +106,45 @@ def _decide(request, hab_request, action, **kwargs):
     return True
 
 
-@GET_POST
-@staff_required
-def request_changes(request, request_uuid):
+def _decide_with_form(request, request_uuid, *, form_class, act, template, done):
+    """Staff's confirm-then-decide pages on a request (ask for changes, refuse):
+    GET shows the form, a valid POST calls `act(form)` through `_decide`."""
     hab_request = _hab_request(request_uuid)
-    form = MessageForm(request.POST or None)
+    form = form_class(request.POST or None)
     if (
         request.method == "POST"
         and form.is_valid()
-        and _decide(
-            request,
-            hab_request,
-            services.ask_changes,
-            message=form.cleaned_data["body"],
-        )
+        and _decide(request, hab_request, act, **form.cleaned_data)
     ):
-        messages.success(request, _("La demande est renvoyée au demandeur."))
+        messages.success(request, done)
         return redirect("onboarding:staff-request", request_uuid=hab_request.uuid)
-    context = {"req": hab_request, "form": form}
-    return render(request, "onboarding/staff/request_changes.html", context)
+    return render(request, template, {"req": hab_request, "form": form})
+
+
+@GET_POST
+@staff_required
+def request_changes(request, request_uuid):
+    return _decide_with_form(
+        request,
+        request_uuid,
+        form_class=MessageForm,
+        act=lambda *, body, **kw: services.ask_changes(message=body, **kw),
+        template="onboarding/staff/request_changes.html",
+        done=_("La demande est renvoyée au demandeur."),
+    )
 
 
 @GET_POST
 @staff_required
 def request_refuse(request, request_uuid):
-    hab_request = _hab_request(request_uuid)
-    form = RefuseForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _decide(
-            request,
-            hab_request,
-            services.refuse_request,
-            reason=form.cleaned_data["reason"],
-        )
-    ):
-        messages.success(request, _("La demande est refusée."))
-        return redirect("onboarding:staff-request", request_uuid=hab_request.uuid)
-    context = {"req": hab_request, "form": form}
-    return render(request, "onboarding/staff/request_refuse.html", context)
+    return _decide_with_form(
+        request,
+        request_uuid,
+        form_class=RefuseForm,
+        act=services.refuse_request,
+        template="onboarding/staff/request_refuse.html",
+        done=_("La demande est refusée."),
+    )
 
 
 @GET_POST

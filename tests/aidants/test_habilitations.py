@@ -105,3 +105,22 @@ def test_referent_designates_co_referent(referent, aidant, assert_journaled):
     hab.refresh_from_db()
     assert hab.is_referent
     assert_journaled(Action.REFERENT_DESIGNATED)
+
+
+def test_referent_changes_nothing_of_their_own_habilitation_even_without_the_page(
+    referent,
+):
+    # The rule lives in the services (aidants.access.can_change_habilitation):
+    # a caller other than the référent's page is refused too.
+    own = Habilitation.objects.get(aidant=referent)
+    for change, extra in (
+        (svc.suspend_habilitation, {"reason": "x"}),
+        (svc.revoke_habilitation, {"reason": "x"}),
+        (svc.set_habilitation_end_date, {"valid_until": None}),
+        (svc.request_habilitation, {}),
+    ):
+        with pytest.raises(NotAllowed):
+            change(habilitation=own, by=referent, **extra)
+    own.refresh_from_db()
+    assert own.status == HabilitationStatus.ACTIVE
+    assert own.valid_until is None

@@ -172,3 +172,26 @@ def test_purged_usager_is_never_acted_for(aidant, mandat):
 def test_every_reason_has_a_french_message():
     for reason, message in access.MESSAGES.items():
         assert access.Decision(allowed=False, reason=reason).message == str(message)
+
+
+def test_expired_mandate_may_be_renewed_by_its_own_usager(mandat):
+    identity = (mandat.usager.fc_issuer, mandat.usager.fc_sub)
+    with time_machine.travel(mandat.expires_at + timedelta(days=1)):
+        assert access.can_renew(mandat=mandat, identified_as=identity).allowed
+
+
+def test_revoked_mandate_is_never_renewed(mandat):
+    mandat.revoked_at = timezone.now()
+    decision = access.can_renew(mandat=mandat)
+    assert not decision.allowed
+    assert decision.reason == access.RENEWAL_OF_REVOKED
+    assert decision.message == "Un mandat révoqué ne peut pas être renouvelé."
+
+
+def test_renewal_for_someone_else_is_refused(mandat):
+    other = UsagerFactory()
+    decision = access.can_renew(
+        mandat=mandat, identified_as=(other.fc_issuer, other.fc_sub)
+    )
+    assert not decision.allowed
+    assert decision.reason == access.RENEWAL_OF_ANOTHER_USAGER
