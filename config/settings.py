@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's OTPMiddleware, with the device loaded along with the aidant.
+    "aidants.context.AidantContextMiddleware",
     "aidants.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "onboarding.middleware.TermsOfUseMiddleware",
@@ -132,7 +133,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "aidants.Aidant"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the request's aidant context in one query.
+    "aidants.context.AidantBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -85,6 +85,23 @@ def _why_not_live(latest: Autorisation, at: datetime) -> str:
     return MANDAT_EXPIRED
 
 
+def _preconditions(
+    aidant: Aidant, structure: Structure | None, demarche: str, session_verified: bool
+) -> str | None:
+    """The reasons to refuse that do not depend on the mandate, or None."""
+    # A deactivated account decides nothing, whatever its habilitations say
+    # (and whatever session or code it still holds).
+    if not aidant.is_active:
+        return ACCOUNT_INACTIVE
+    if structure is None or not has_active_habilitation(aidant, structure):
+        return NO_ACTIVE_HABILITATION
+    if not session_verified:
+        return SESSION_NOT_VERIFIED
+    if demarche not in structure.demarches():
+        return DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE
+    return None
+
+
 def can_act(
     *,
     aidant: Aidant,
@@ -97,16 +114,9 @@ def can_act(
     """Decide whether `aidant`, acting in `structure`, may act for `usager` on
     `demarche` at `at` (now by default). Returns a Decision with the reason."""
     at = at or timezone.now()
-    # A deactivated account decides nothing, whatever its habilitations say
-    # (and whatever session or code it still holds).
-    if not aidant.is_active:
-        return _deny(ACCOUNT_INACTIVE)
-    if structure is None or not has_active_habilitation(aidant, structure):
-        return _deny(NO_ACTIVE_HABILITATION)
-    if not session_verified:
-        return _deny(SESSION_NOT_VERIFIED)
-    if demarche not in structure.demarches():
-        return _deny(DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE)
+    refused = _preconditions(aidant, structure, demarche, session_verified)
+    if refused:
+        return _deny(refused)
     if usager.purged_at is not None:
         return _deny(NO_MANDAT)
     mine = Autorisation.objects.filter(usager=usager, structure=structure)
@@ -132,6 +142,35 @@ def can_act(
     if elsewhere.exists():
         return _deny(NOT_IN_STRUCTURE)
     return _deny(NO_MANDAT)
+
+
+def still_allows(
+    *,
+    aidant: Aidant,
+    autorisation: Autorisation,
+    session_verified: bool,
+    at: datetime | None = None,
+) -> Decision:
+    """`can_act` for a use already decided on `autorisation` (an OIDC code or
+    token re-checked): allowed only while that very autorisation is live, with
+    its mandate, usager and structure loaded with it (no query but the
+    habilitation's, when the aidant does not carry it). A replaced autorisation
+    is revoked, so it refuses even if a newer one covers the same démarche."""
+    at = at or timezone.now()
+    structure = autorisation.structure
+    refused = _preconditions(aidant, structure, autorisation.demarche, session_verified)
+    if refused:
+        return _deny(refused)
+    if autorisation.usager.purged_at is not None:
+        return _deny(NO_MANDAT)
+    mandat = autorisation.mandat
+    if (
+        autorisation.revoked_at is None
+        and mandat.revoked_at is None
+        and mandat.expires_at > at
+    ):
+        return Decision(allowed=True, reason=OK, autorisation=autorisation)
+    return _deny(_why_not_live(autorisation, at))
 
 
 def can_revoke(

@@ -6,20 +6,54 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
 from aidants import session as aidant_session
-from mandats.access import can_act
+from aidants.access import active_habilitation_sql, remember_habilitation
+from mandats.access import still_allows
 from oidc.models import AuthorizationCode, Token
 
+DB_SESSIONS = "django.contrib.sessions.backends.db"
+# Loaded with the code or token (`with_context`); None: not loaded.
+_NOT_LOADED = object()
 
-def aidant_session_is_verified(aidant_pk: int, session_key: str) -> bool:
+
+def aidant_session_is_verified(
+    aidant_pk: int, session_key: str, session_data=_NOT_LOADED
+) -> bool:
     """True while the aidant's session exists and is verified by the rules of
     aidants/session.py (their own, second factor, 8 hours, 15 idle minutes).
-    Logging out deletes it."""
+    Logging out deletes it. `session_data`: the stored session, when loaded
+    along with the code or token (`with_context`)."""
     if not session_key:
         return False
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return aidant_session.is_verified(store.load(), aidant_pk)
+    if session_data is _NOT_LOADED:
+        data = store.load()
+    else:
+        data = store.decode(session_data) if session_data else {}
+    return aidant_session.is_verified(data, aidant_pk)
+
+
+def with_context(queryset: QuerySet) -> QuerySet:
+    """Codes or tokens with what re-checking them needs, in the same query: the
+    aidant's habilitation in the autorisation's structure and (database
+    sessions) the aidant's stored session."""
+    queryset = queryset.annotate(
+        relais_habilitation=active_habilitation_sql(
+            "aidant_id", "autorisation__structure_id"
+        )
+    )
+    if settings.SESSION_ENGINE == DB_SESSIONS:
+        live = Session.objects.filter(
+            session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
+        )
+        queryset = queryset.annotate(
+            relais_session_data=Subquery(live.values("session_data")[:1])
+        )
+    return queryset
 
 
 def code_still_allowed(code: AuthorizationCode) -> bool:
@@ -40,30 +74,39 @@ class TokenCheck:
 
 def _still_allowed(source: AuthorizationCode | Token, demarche: str) -> bool:
     autorisation = source.autorisation
-    decision = can_act(
-        aidant=source.aidant,
-        usager=source.usager,
-        demarche=demarche,
-        structure=autorisation.structure,
-        session_verified=aidant_session_is_verified(
-            source.aidant_id, source.session_key
-        ),
-    )
+    if demarche != autorisation.demarche:
+        return False
+    if autorisation.usager_id == source.usager_id:
+        autorisation.usager = source.usager  # loaded with the source
+    if hasattr(source, "relais_habilitation"):
+        remember_habilitation(
+            source.aidant, autorisation.structure_id, source.relais_habilitation
+        )
     # A replaced or revoked autorisation kills what it issued, even if a newer
-    # one covers the same démarche.
-    return decision.allowed and decision.autorisation.pk == autorisation.pk
+    # one covers the same démarche (still_allows: that very autorisation).
+    return still_allows(
+        aidant=source.aidant,
+        autorisation=autorisation,
+        session_verified=aidant_session_is_verified(
+            source.aidant_id,
+            source.session_key,
+            getattr(source, "relais_session_data", _NOT_LOADED),
+        ),
+    ).allowed
 
 
 def check_access_token(raw: str | None) -> TokenCheck:
     """Find a live bearer token and re-check the mandate decision behind it
     (revoked mandate or autorisation, suspended habilitation, aidant logged out
     → refused). Pure: reads only."""
-    token = Token.objects.select_related(
-        "client",
-        "aidant",
-        "usager",
-        "autorisation__mandat",
-        "autorisation__structure",
+    token = with_context(
+        Token.objects.select_related(
+            "client",
+            "aidant",
+            "usager",
+            "autorisation__mandat",
+            "autorisation__structure",
+        )
     ).by_raw(raw)
     if token is None:
         return TokenCheck(None, "invalid_token", "Unknown or malformed token.")

@@ -20,7 +20,7 @@ def sign_id_token(payload: dict[str, Any], *, alg: str = "ES256") -> str:
     if alg not in ID_TOKEN_ALGS:
         raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
     return service_keys.sign_jws(
-        payload, purpose=PURPOSE, alg=alg, headers={"typ": "JWT"}
+        payload, purpose=PURPOSE, alg=alg, headers={"typ": "JWT"}, cached=True
     )
 
 

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -25,11 +26,13 @@ from audit.keys import InvalidSignature
 from oidc import keys, services
 from oidc.claims import issuer
 from oidc.grants import (
+    NONCE_CHECK,
+    TOKEN_CODE,
     RelaisAuthorizationCodeGrant,
     RelaisOpenIDCode,
     S256CodeChallenge,
 )
-from oidc.models import Client, Token, new_secret
+from oidc.models import AuthorizationCode, Client, Token, new_secret
 
 MAX_CLIENT_ID_LENGTH = 64
 
@@ -124,7 +127,10 @@ class RelaisAuthorizationServer(AuthorizationServer):
         return add_issuer(self.handle_error_response(None, error))
 
     def query_client(self, client_id):
-        """An active client, or None (also for absurd identifiers)."""
+        """An active client, or None (also for absurd identifiers). In a token
+        request, the code comes with it (`relais_code`, locked, used only once
+        the client is authenticated); in an authorization request, whether its
+        nonce was already used (`relais_nonce_used`)."""
         if (
             not isinstance(client_id, str)
             or not client_id
@@ -132,7 +138,33 @@ class RelaisAuthorizationServer(AuthorizationServer):
             or "\x00" in client_id
         ):
             return None
-        return Client.objects.active().filter(client_id=client_id).first()
+        raw_code = TOKEN_CODE.get()
+        if raw_code:
+            code = services.preload_code(code=raw_code, client_id=client_id)
+            if code is not None:
+                client = code.client
+                client.relais_code = code
+                return client
+        clients = Client.objects.active().filter(client_id=client_id)
+        nonce_check = NONCE_CHECK.get()
+        if nonce_check is not None and nonce_check[0] == client_id:
+            used = AuthorizationCode.objects.filter(
+                client=OuterRef("pk"), nonce=nonce_check[1]
+            )
+            clients = clients.annotate(relais_nonce_used=Exists(used))
+        client = clients.first()
+        if client is not None and nonce_check is not None:
+            client.relais_nonce_checked = nonce_check
+        return client
+
+    def create_token_response(self, request=None):
+        """Authlib's, with the code read along with the client (one query)."""
+        code = request.POST.get("code") if request is not None else None
+        token = TOKEN_CODE.set(code if isinstance(code, str) else None)
+        try:
+            return super().create_token_response(request)
+        finally:
+            TOKEN_CODE.reset(token)
 
     def save_token(self, token, request):
         """Store the token's hash; TOKEN_ISSUED journaled by the service."""

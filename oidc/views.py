@@ -140,9 +140,10 @@ def _aidant_step(request, *, grant):
     usagers = Usager.objects.with_live_autorisations(structure, offered)
     if request.method == "POST":
         return _approve(request, grant=grant, usagers=usagers, offered=offered)
-    picked = _usager_param(request.GET.get("relais_usager"), usagers)
+    picked = _picked(request.GET.get("relais_usager"), structure, offered)
     if picked is not None:
-        return _demarche_page(request, grant, picked, offered)
+        usager, demarches = picked
+        return _demarche_page(request, grant, usager, demarches)
     query = (request.GET.get("relais_q") or "")[:100].replace("\x00", "")
     page = Paginator(usagers.search(query), PAGE_SIZE).get_page(
         request.GET.get("relais_page")
@@ -175,6 +176,28 @@ def _usager_param(value, usagers):
     return usager
 
 
+def _picked(value, structure, offered) -> tuple[Usager, list[str]] | None:
+    """The picked usager and their live démarches among `offered`, in one
+    query; 404 when the usager holds none (same set as the list's)."""
+    if not value:
+        return None
+    try:
+        key = uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+    live = list(
+        Autorisation.objects.live()
+        .for_structure(structure)
+        .filter(usager__uuid=key, usager__purged_at__isnull=True)
+        .filter(demarche__in=offered)
+        .select_related("usager")
+    )
+    if not live:
+        raise Http404
+    codes = {autorisation.demarche for autorisation in live}
+    return live[0].usager, [code for code in offered if code in codes]
+
+
 def _live_demarches(structure, usager, offered) -> list[str]:
     live = set(
         Autorisation.objects.live()
@@ -185,8 +208,7 @@ def _live_demarches(structure, usager, offered) -> list[str]:
     return [code for code in offered if code in live]
 
 
-def _demarche_page(request, grant, usager, offered, error=None):
-    demarches = _live_demarches(request.user.current_structure, usager, offered)
+def _demarche_page(request, grant, usager, demarches, error=None):
     return render(
         request,
         "oidc/select_demarche.html",
@@ -211,7 +233,8 @@ def _approve(request, *, grant, usagers, offered):
     if usager is not None and not demarche:
         # Nothing is pre-selected: say so on the same page rather than a dead end.
         error = _("Choisissez la démarche pour laquelle vous vous connectez.")
-        return _demarche_page(request, grant, usager, offered, error=error)
+        demarches = _live_demarches(request.user.current_structure, usager, offered)
+        return _demarche_page(request, grant, usager, demarches, error=error)
     if usager is None or demarche not in offered:
         return render(
             request,

@@ -2,6 +2,7 @@
 journaled (except `revoke_session_tokens`, run from the logout signal whose
 logout the aidants app journals)."""
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ import audit
 from aidants.models import Aidant, Structure
 from mandats.models import Autorisation, Usager
 from oidc import backchannel
+from oidc.access import with_context
 from oidc.models import (
     AuthorizationCode,
     Client,
@@ -83,25 +85,47 @@ def create_authorization_code(
     )
 
 
-def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | None:
-    """The unused, unexpired code issued to `client`, locked until the caller's
-    transaction ends (two exchanges of one code serialize here).
-
-    A code presented again after its use is a replay (RFC 6749 §4.1.2): every
-    token issued from it is revoked and CODE_REPLAYED journaled; returns None.
-    Must run inside transaction.atomic().
-    """
-    item = (
-        AuthorizationCode.objects.select_for_update(of=("self",))
-        .select_related(
+def _codes_for_exchange():
+    return with_context(
+        AuthorizationCode.objects.select_for_update(of=("self",)).select_related(
             "client",
             "aidant",
             "usager",
             "autorisation__mandat",
             "autorisation__structure",
         )
+    )
+
+
+def preload_code(*, code: str, client_id: str) -> AuthorizationCode | None:
+    """The code `code` with its active client `client_id`, locked, in one query
+    (the token endpoint then authenticates that client and, if it succeeds,
+    `find_code_for_exchange` uses this row). Must run inside
+    transaction.atomic()."""
+    return (
+        _codes_for_exchange()
+        .filter(client__client_id=client_id, client__active=True)
         .by_raw(code)
     )
+
+
+def find_code_for_exchange(
+    *, code: str, client: Client, preloaded: AuthorizationCode | None = None
+) -> AuthorizationCode | None:
+    """The unused, unexpired code issued to `client`, locked until the caller's
+    transaction ends (two exchanges of one code serialize here); `preloaded`
+    is that row when `preload_code` already read it.
+
+    A code presented again after its use is a replay (RFC 6749 §4.1.2): every
+    token issued from it is revoked and CODE_REPLAYED journaled; returns None.
+    Must run inside transaction.atomic().
+    """
+    if preloaded is not None and hmac.compare_digest(
+        preloaded.code_hash, sha256_hex(code)
+    ):
+        item = preloaded
+    else:
+        item = _codes_for_exchange().by_raw(code)
     if item is None:
         return None
     if item.client_id != client.pk:
