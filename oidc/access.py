@@ -37,11 +37,20 @@ def aidant_session_is_verified(
     return aidant_session.is_verified(data, aidant_pk)
 
 
+# The mandate's evidence (consent, identity, signature): never read by the
+# protocol, heavy to decode on every request.
+MANDAT_EVIDENCE = (
+    "autorisation__mandat__consent",
+    "autorisation__mandat__usager_identity",
+    "autorisation__mandat__signature",
+)
+
+
 def with_context(queryset: QuerySet) -> QuerySet:
     """Codes or tokens with what re-checking them needs, in the same query: the
     aidant's habilitation in the autorisation's structure and (database
-    sessions) the aidant's stored session."""
-    queryset = queryset.annotate(
+    sessions) the aidant's stored session; without the mandate's evidence."""
+    queryset = queryset.defer(*MANDAT_EVIDENCE).annotate(
         relais_habilitation=active_habilitation_sql(
             "aidant_id", "autorisation__structure_id"
         )

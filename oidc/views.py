@@ -198,16 +198,6 @@ def _picked(value, structure, offered) -> tuple[Usager, list[str]] | None:
     return live[0].usager, [code for code in offered if code in codes]
 
 
-def _live_demarches(structure, usager, offered) -> list[str]:
-    live = set(
-        Autorisation.objects.live()
-        .for_structure(structure)
-        .filter(usager=usager, demarche__in=offered)
-        .values_list("demarche", flat=True)
-    )
-    return [code for code in offered if code in live]
-
-
 def _demarche_page(request, grant, usager, demarches, error=None):
     return render(
         request,
@@ -233,7 +223,8 @@ def _approve(request, *, grant, usagers, offered):
     if usager is not None and not demarche:
         # Nothing is pre-selected: say so on the same page rather than a dead end.
         error = _("Choisissez la démarche pour laquelle vous vous connectez.")
-        demarches = _live_demarches(request.user.current_structure, usager, offered)
+        structure = request.user.current_structure
+        demarches = _picked(str(usager.uuid), structure, offered)[1]
         return _demarche_page(request, grant, usager, demarches, error=error)
     if usager is None or demarche not in offered:
         return render(
