@@ -1,5 +1,7 @@
 """What a référent or a staff member may do to whom. Pure decisions, no writes."""
 
+from datetime import datetime
+
 from django.db.models import Exists, OuterRef
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -27,13 +29,15 @@ def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
     )
 
 
-def active_habilitation_sql(aidant_ref: str, structure_ref: str) -> Exists:
+def active_habilitation_sql(
+    aidant_ref: str, structure_ref: str, at: datetime | None = None
+) -> Exists:
     """`has_active_habilitation` as SQL, to annotate a query that loads the
     aidant (fields named relative to that query; same `active()` rule)."""
     return Exists(
         Habilitation.objects.filter(
             aidant=OuterRef(aidant_ref), structure=OuterRef(structure_ref)
-        ).active()
+        ).active(at)
     )
 
 

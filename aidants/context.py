@@ -10,10 +10,15 @@ the user, is confirmed; otherwise the session forgets it). The views and
 `aidants.access.has_active_habilitation` then read what the request holds
 instead of asking the database again."""
 
+import copy
+import threading
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
+from django.db import connections, router
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
@@ -38,22 +43,84 @@ def _totp_pk(persistent_id: object) -> int | None:
     return int(pk)
 
 
+class _PreparedContextQuery:
+    """The device + aidant + structure + habilitation query, compiled once per
+    process and database and then only run (profiling: compiling it cost
+    several times what running it does, on every request). Its three values,
+    the day of the habilitation rule included, are bound at each run; Django's
+    own iterator builds the objects, with its converters."""
+
+    _DEVICE, _USER = -917_000_001, -917_000_002
+    _AT = datetime(1901, 2, 3, 12, tzinfo=UTC)
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def queryset(device_pk, user_id, at=None):
+        return (
+            TOTPDevice.objects.select_related("user__current_structure")
+            .annotate(
+                relais_habilitation=active_habilitation_sql(
+                    "user_id", "user__current_structure_id", at=at
+                )
+            )
+            .filter(pk=device_pk, user_id=user_id)[:1]
+        )
+
+    def _compile(self, alias: str) -> tuple:
+        queryset = self.queryset(self._DEVICE, self._USER, self._AT)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        day = connections[alias].ops.adapt_datefield_value(timezone.localdate(self._AT))
+        names = {self._DEVICE: "device", self._USER: "user"}
+        slots = [
+            "day" if value == day else names.get(value) if type(value) is int else None
+            for value in params
+        ]
+        if sorted(s for s in slots if s) != ["day", "device", "user"]:
+            raise RuntimeError("unexpected shape of the aidant context query")
+        return queryset, compiler, sql, params, slots
+
+    def fetch(self, device_pk: int, user_id) -> TOTPDevice | None:
+        alias = router.db_for_read(TOTPDevice)
+        entry = self._compiled.get(alias)
+        if entry is None:
+            with self._lock:
+                entry = self._compiled.setdefault(alias, self._compile(alias))
+        queryset, compiler, sql, params, slots = entry
+        connection = connections[alias]
+        values = {
+            "device": int(device_pk),
+            "user": int(user_id),
+            "day": connection.ops.adapt_datefield_value(timezone.localdate()),
+        }
+        bound = tuple(values[s] if s else v for s, v in zip(slots, params, strict=True))
+        run = copy.copy(compiler)
+        run.connection = connection  # this thread's
+        run.as_sql = lambda *args, **kwargs: (sql, bound)
+        query = copy.copy(queryset.query)
+        query.get_compiler = lambda *args, **kwargs: run
+        chained = queryset._chain()
+        chained.query = query
+        found = list(chained)
+        return found[0] if found else None
+
+
+_CONTEXT_QUERY = _PreparedContextQuery()
+
+
 class AidantBackend(ModelBackend):
     """Django's ModelBackend; `get_user` loads the request's context joined."""
 
     def get_user(self, user_id):
         device_pk = _SESSION_DEVICE.get()
         if device_pk is not None:
-            device = (
-                TOTPDevice.objects.select_related("user__current_structure")
-                .annotate(
-                    relais_habilitation=active_habilitation_sql(
-                        "user_id", "user__current_structure_id"
-                    )
-                )
-                .filter(pk=device_pk, user_id=user_id)
-                .first()
-            )
+            try:
+                device = _CONTEXT_QUERY.fetch(device_pk, user_id)
+            except (TypeError, ValueError):  # not an integer user id
+                device = None
             if device is not None:
                 user = device.user
                 remember_habilitation(

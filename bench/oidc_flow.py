@@ -182,6 +182,10 @@ def start_gunicorn(env, port, workers, threads, cwd=BASE_DIR) -> subprocess.Pope
         "gthread",
         "--log-level",
         "warning",
+        # Longer than any pause of a driver thread: a pooled connection closed
+        # by the server at the moment it is reused is a reset, not a finding.
+        "--keep-alive",
+        "30",
     ]
     process = subprocess.Popen(command, cwd=cwd, env=env)  # noqa: S603
     for _ in range(100):
