@@ -1,6 +1,6 @@
 """What a référent or a staff member may do to whom. Pure decisions, no writes."""
 
-from datetime import datetime
+from datetime import date
 
 from django.db.models import Exists, OuterRef
 from django_otp_webauthn.models import WebAuthnCredential
@@ -30,14 +30,15 @@ def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
 
 
 def active_habilitation_sql(
-    aidant_ref: str, structure_ref: str, at: datetime | None = None
+    aidant_ref: str, structure_ref: str, day: date | None = None
 ) -> Exists:
     """`has_active_habilitation` as SQL, to annotate a query that loads the
-    aidant (fields named relative to that query; same `active()` rule)."""
+    aidant (fields named relative to that query; same `active()` rule, on
+    `day`, today by default)."""
     return Exists(
         Habilitation.objects.filter(
             aidant=OuterRef(aidant_ref), structure=OuterRef(structure_ref)
-        ).active(at)
+        ).active(day=day)
     )
 
 

@@ -10,20 +10,18 @@ the user, is confirmed; otherwise the session forgets it). The views and
 `aidants.access.has_active_habilitation` then read what the request holds
 instead of asking the database again."""
 
-import copy
-import threading
 from contextvars import ContextVar
-from datetime import UTC, datetime
 
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.db import connections, router
+from django.db import router
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
 from aidants.access import active_habilitation_sql, remember_habilitation
 from aidants.models import Aidant, TOTPDevice
+from config.prepared import PreparedQuery
 
 # The device id the session names, while `auth.get_user` runs for this request.
 _SESSION_DEVICE: ContextVar[int | None] = ContextVar("_SESSION_DEVICE", default=None)
@@ -43,72 +41,22 @@ def _totp_pk(persistent_id: object) -> int | None:
     return int(pk)
 
 
-class _PreparedContextQuery:
-    """The device + aidant + structure + habilitation query, compiled once per
-    process and database and then only run (profiling: compiling it cost
-    several times what running it does, on every request). Its three values,
-    the day of the habilitation rule included, are bound at each run; Django's
-    own iterator builds the objects, with its converters."""
-
-    _DEVICE, _USER = -917_000_001, -917_000_002
-    _AT = datetime(1901, 2, 3, 12, tzinfo=UTC)
-
-    def __init__(self) -> None:
-        self._compiled: dict[str, tuple] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def queryset(device_pk, user_id, at=None):
-        return (
-            TOTPDevice.objects.select_related("user__current_structure")
-            .annotate(
-                relais_habilitation=active_habilitation_sql(
-                    "user_id", "user__current_structure_id", at=at
-                )
+def _context_query(device_pk, user_id, day):
+    return (
+        TOTPDevice.objects.select_related("user__current_structure")
+        .annotate(
+            relais_habilitation=active_habilitation_sql(
+                "user_id", "user__current_structure_id", day=day
             )
-            .filter(pk=device_pk, user_id=user_id)[:1]
         )
-
-    def _compile(self, alias: str) -> tuple:
-        queryset = self.queryset(self._DEVICE, self._USER, self._AT)
-        compiler = queryset.query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        day = connections[alias].ops.adapt_datefield_value(timezone.localdate(self._AT))
-        names = {self._DEVICE: "device", self._USER: "user"}
-        slots = [
-            "day" if value == day else names.get(value) if type(value) is int else None
-            for value in params
-        ]
-        if sorted(s for s in slots if s) != ["day", "device", "user"]:
-            raise RuntimeError("unexpected shape of the aidant context query")
-        return queryset, compiler, sql, params, slots
-
-    def fetch(self, device_pk: int, user_id) -> TOTPDevice | None:
-        alias = router.db_for_read(TOTPDevice)
-        entry = self._compiled.get(alias)
-        if entry is None:
-            with self._lock:
-                entry = self._compiled.setdefault(alias, self._compile(alias))
-        queryset, compiler, sql, params, slots = entry
-        connection = connections[alias]
-        values = {
-            "device": int(device_pk),
-            "user": int(user_id),
-            "day": connection.ops.adapt_datefield_value(timezone.localdate()),
-        }
-        bound = tuple(values[s] if s else v for s, v in zip(slots, params, strict=True))
-        run = copy.copy(compiler)
-        run.connection = connection  # this thread's
-        run.as_sql = lambda *args, **kwargs: (sql, bound)
-        query = copy.copy(queryset.query)
-        query.get_compiler = lambda *args, **kwargs: run
-        chained = queryset._chain()
-        chained.query = query
-        found = list(chained)
-        return found[0] if found else None
+        .filter(pk=device_pk, user_id=user_id)[:1]
+    )
 
 
-_CONTEXT_QUERY = _PreparedContextQuery()
+# Compiled once per process (config/prepared.py): the one query of every page.
+_CONTEXT_QUERY = PreparedQuery(
+    _context_query, device_pk="int", user_id="int", day="date"
+)
 
 
 class AidantBackend(ModelBackend):
@@ -118,9 +66,15 @@ class AidantBackend(ModelBackend):
         device_pk = _SESSION_DEVICE.get()
         if device_pk is not None:
             try:
-                device = _CONTEXT_QUERY.fetch(device_pk, user_id)
+                found = _CONTEXT_QUERY.run(
+                    router.db_for_read(TOTPDevice),
+                    device_pk=int(device_pk),
+                    user_id=int(user_id),
+                    day=timezone.localdate(),
+                )
             except (TypeError, ValueError):  # not an integer user id
-                device = None
+                found = []
+            device = found[0] if found else None
             if device is not None:
                 user = device.user
                 remember_habilitation(

@@ -7,13 +7,16 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import router
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from aidants import session as aidant_session
 from aidants.access import active_habilitation_sql, remember_habilitation
+from config.prepared import PreparedQuery
 from mandats.access import still_allows
 from oidc.models import AuthorizationCode, Token
+from oidc.models.grants import first_matching, raw_digest
 
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 # Loaded with the code or token (`with_context`); None: not loaded.
@@ -46,18 +49,26 @@ MANDAT_EVIDENCE = (
 )
 
 
-def with_context(queryset: QuerySet) -> QuerySet:
+def db_sessions() -> bool:
+    return settings.SESSION_ENGINE == DB_SESSIONS
+
+
+def with_context(
+    queryset: QuerySet, *, day=None, now=None, sessions: bool | None = None
+) -> QuerySet:
     """Codes or tokens with what re-checking them needs, in the same query: the
-    aidant's habilitation in the autorisation's structure and (database
-    sessions) the aidant's stored session; without the mandate's evidence."""
+    aidant's habilitation in the autorisation's structure (on `day`, today by
+    default) and (database sessions) the aidant's stored session unexpired at
+    `now`; without the mandate's evidence."""
     queryset = queryset.defer(*MANDAT_EVIDENCE).annotate(
         relais_habilitation=active_habilitation_sql(
-            "aidant_id", "autorisation__structure_id"
+            "aidant_id", "autorisation__structure_id", day=day
         )
     )
-    if settings.SESSION_ENGINE == DB_SESSIONS:
+    if db_sessions() if sessions is None else sessions:
         live = Session.objects.filter(
-            session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
+            session_key=OuterRef("session_key"),
+            expire_date__gt=now or timezone.now(),
         )
         queryset = queryset.annotate(
             relais_session_data=Subquery(live.values("session_data")[:1])
@@ -104,19 +115,36 @@ def _still_allowed(source: AuthorizationCode | Token, demarche: str) -> bool:
     ).allowed
 
 
+def _tokens(sessions: bool) -> PreparedQuery:
+    def build(token_hash, day, now):
+        related = Token.objects.select_related(
+            "client", "aidant", "usager", "autorisation__mandat"
+        ).select_related("autorisation__structure")
+        return with_context(related, day=day, now=now, sessions=sessions).filter(
+            access_token_hash=token_hash
+        )[:1]
+
+    return PreparedQuery(build, token_hash="str", day="date", now="datetime")  # noqa: S106 (kinds, not secrets)
+
+
+# Compiled once per process (config/prepared.py): userinfo's one read.
+_TOKENS = {True: _tokens(True), False: _tokens(False)}
+
+
 def check_access_token(raw: str | None) -> TokenCheck:
     """Find a live bearer token and re-check the mandate decision behind it
     (revoked mandate or autorisation, suspended habilitation, aidant logged out
     → refused). Pure: reads only."""
-    token = with_context(
-        Token.objects.select_related(
-            "client",
-            "aidant",
-            "usager",
-            "autorisation__mandat",
-            "autorisation__structure",
+    digest = raw_digest(raw)
+    token = None
+    if digest is not None:
+        rows = _TOKENS[db_sessions()].run(
+            router.db_for_read(Token),
+            token_hash=digest,
+            day=timezone.localdate(),
+            now=timezone.now(),
         )
-    ).by_raw(raw)
+        token = first_matching(rows, "access_token_hash", digest)
     if token is None:
         return TokenCheck(None, "invalid_token", "Unknown or malformed token.")
     if not token.is_usable() or not token.client.active:

@@ -17,12 +17,14 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
+from django.db import router
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from audit.keys import InvalidSignature
+from config.prepared import PreparedQuery
 from oidc import keys, services
 from oidc.claims import issuer
 from oidc.grants import (
@@ -112,6 +114,20 @@ def add_issuer(response):
     return response
 
 
+def _client_and_nonce(client_id, nonce):
+    used = AuthorizationCode.objects.filter(client=OuterRef("pk"), nonce=nonce)
+    clients = Client.objects.active().filter(client_id=client_id)
+    return clients.annotate(relais_nonce_used=Exists(used))[:1]
+
+
+# Compiled once per process (config/prepared.py): read by every OIDC request.
+_CLIENT = PreparedQuery(
+    lambda client_id: Client.objects.active().filter(client_id=client_id)[:1],
+    client_id="str",
+)
+_CLIENT_AND_NONCE = PreparedQuery(_client_and_nonce, client_id="str", nonce="str")
+
+
 class RelaisAuthorizationServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(Client, Token)
@@ -145,14 +161,15 @@ class RelaisAuthorizationServer(AuthorizationServer):
                 client = code.client
                 client.relais_code = code
                 return client
-        clients = Client.objects.active().filter(client_id=client_id)
         nonce_check = NONCE_CHECK.get()
+        alias = router.db_for_read(Client)
         if nonce_check is not None and nonce_check[0] == client_id:
-            used = AuthorizationCode.objects.filter(
-                client=OuterRef("pk"), nonce=nonce_check[1]
+            found = _CLIENT_AND_NONCE.run(
+                alias, client_id=client_id, nonce=nonce_check[1]
             )
-            clients = clients.annotate(relais_nonce_used=Exists(used))
-        client = clients.first()
+        else:
+            found = _CLIENT.run(alias, client_id=client_id)
+        client = found[0] if found else None
         if client is not None and nonce_check is not None:
             client.relais_nonce_checked = nonce_check
         return client

@@ -110,9 +110,12 @@ class HabilitationStatus(models.TextChoices):
 
 
 class HabilitationQuerySet(models.QuerySet):
-    def active(self, at: datetime | None = None) -> "HabilitationQuerySet":
-        """Active status, unexpired, in an active structure."""
-        today = timezone.localdate(at or timezone.now())
+    def active(
+        self, at: datetime | None = None, *, day: date | None = None
+    ) -> "HabilitationQuerySet":
+        """Active status, unexpired (on `day`, or the day of `at`), in an active
+        structure."""
+        today = day or timezone.localdate(at or timezone.now())
         return self.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today),
             status=HabilitationStatus.ACTIVE,

@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, router, transaction
 from django.utils import timezone
 
 import audit
 from aidants.models import Aidant, Structure
+from config.prepared import PreparedQuery
 from mandats.models import Autorisation, Usager
 from oidc import backchannel
-from oidc.access import with_context
+from oidc.access import db_sessions, with_context
 from oidc.models import (
     AuthorizationCode,
     Client,
@@ -26,6 +27,7 @@ from oidc.models import (
     Token,
     sha256_hex,
 )
+from oidc.models.grants import first_matching, raw_digest
 from oidc.services.clients import (  # noqa: F401 (re-exported)
     check_backchannel_logout_uri,
     record_client_assertion,
@@ -85,7 +87,7 @@ def create_authorization_code(
     )
 
 
-def _codes_for_exchange():
+def _codes_for_exchange(**context):
     return with_context(
         AuthorizationCode.objects.select_for_update(of=("self",)).select_related(
             "client",
@@ -93,8 +95,24 @@ def _codes_for_exchange():
             "usager",
             "autorisation__mandat",
             "autorisation__structure",
-        )
+        ),
+        **context,
     )
+
+
+def _preloaded_codes(sessions: bool) -> PreparedQuery:
+    def build(code_hash, client_id, day, now):
+        codes = _codes_for_exchange(day=day, now=now, sessions=sessions)
+        return codes.filter(
+            code_hash=code_hash, client__client_id=client_id, client__active=True
+        )[:1]
+
+    kinds = {"code_hash": "str", "client_id": "str", "day": "date", "now": "datetime"}
+    return PreparedQuery(build, **kinds)
+
+
+# Compiled once per process (config/prepared.py): the token request's read.
+_PRELOADED_CODES = {True: _preloaded_codes(True), False: _preloaded_codes(False)}
 
 
 def preload_code(*, code: str, client_id: str) -> AuthorizationCode | None:
@@ -102,11 +120,17 @@ def preload_code(*, code: str, client_id: str) -> AuthorizationCode | None:
     (the token endpoint then authenticates that client and, if it succeeds,
     `find_code_for_exchange` uses this row). Must run inside
     transaction.atomic()."""
-    return (
-        _codes_for_exchange()
-        .filter(client__client_id=client_id, client__active=True)
-        .by_raw(code)
+    digest = raw_digest(code)
+    if digest is None:
+        return None
+    rows = _PRELOADED_CODES[db_sessions()].run(
+        router.db_for_write(AuthorizationCode),
+        code_hash=digest,
+        client_id=client_id,
+        day=timezone.localdate(),
+        now=timezone.now(),
     )
+    return first_matching(rows, "code_hash", digest)
 
 
 def find_code_for_exchange(
