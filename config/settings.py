@@ -152,7 +152,8 @@ LOGIN_URL = "aidants:login"
 LOGIN_REDIRECT_URL = "aidants:home"
 
 # Sessions: 8 hours at most, OTP asked again after 15 minutes without activity.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, read with a query compiled once per process.
+SESSION_ENGINE = "aidants.session_store"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_MAX_AGE_SECONDS = 8 * 3600
 OTP_IDLE_TIMEOUT_SECONDS = 15 * 60

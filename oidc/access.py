@@ -18,7 +18,8 @@ from mandats.access import still_allows
 from oidc.models import AuthorizationCode, Token
 from oidc.models.grants import first_matching, raw_digest
 
-DB_SESSIONS = "django.contrib.sessions.backends.db"
+# Engines whose sessions live in the django_session table.
+DB_SESSIONS = ("django.contrib.sessions.backends.db", "aidants.session_store")
 # Loaded with the code or token (`with_context`); None: not loaded.
 _NOT_LOADED = object()
 
@@ -50,7 +51,7 @@ MANDAT_EVIDENCE = (
 
 
 def db_sessions() -> bool:
-    return settings.SESSION_ENGINE == DB_SESSIONS
+    return settings.SESSION_ENGINE in DB_SESSIONS
 
 
 def with_context(
