@@ -11,6 +11,7 @@ time (a day, an instant) are placeholders like any other: never frozen.
 
 import copy
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,6 +35,8 @@ def _sentinel(kind: str, index: int) -> Any:
         return date(_DAY.year, _DAY.month, _DAY.day + index)
     if kind == "datetime":
         return _INSTANT.replace(second=index)
+    if kind == "uuid":
+        return uuid.UUID(int=0x917_000_000 + index)
     raise ValueError(kind)
 
 
@@ -42,6 +45,8 @@ def _adapt(connection: Any, kind: str, value: Any) -> Any:
         return connection.ops.adapt_datefield_value(value)
     if kind == "datetime":
         return connection.ops.adapt_datetimefield_value(value)
+    if kind == "uuid" and not connection.features.has_native_uuid_field:
+        return value.hex  # as UUIDField stores it
     return value
 
 

@@ -110,15 +110,25 @@ def can_act(
     structure: Structure | None,
     session_verified: bool,
     at: datetime | None = None,
+    live: Autorisation | None = None,
 ) -> Decision:
     """Decide whether `aidant`, acting in `structure`, may act for `usager` on
-    `demarche` at `at` (now by default). Returns a Decision with the reason."""
+    `demarche` at `at` (now by default). Returns a Decision with the reason.
+    `live`: that usager's autorisation for that démarche, already read with
+    its mandate (used only if it is theirs and live at `at`)."""
     at = at or timezone.now()
     refused = _preconditions(aidant, structure, demarche, session_verified)
     if refused:
         return _deny(refused)
     if usager.purged_at is not None:
         return _deny(NO_MANDAT)
+    if (
+        live is not None
+        and (live.usager_id, live.structure_id) == (usager.pk, structure.pk)
+        and live.demarche == demarche
+        and live.is_live(at)
+    ):
+        return Decision(allowed=True, reason=OK, autorisation=live)
     mine = Autorisation.objects.filter(usager=usager, structure=structure)
     live = (
         mine.live(at)
@@ -163,12 +173,7 @@ def still_allows(
         return _deny(refused)
     if autorisation.usager.purged_at is not None:
         return _deny(NO_MANDAT)
-    mandat = autorisation.mandat
-    if (
-        autorisation.revoked_at is None
-        and mandat.revoked_at is None
-        and mandat.expires_at > at
-    ):
+    if autorisation.is_live(at):
         return Decision(allowed=True, reason=OK, autorisation=autorisation)
     return _deny(_why_not_live(autorisation, at))
 

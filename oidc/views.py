@@ -27,7 +27,7 @@ from aidants import session as aidant_session
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
-from mandats.models import Autorisation, Usager
+from mandats.models import Autorisation, Usager, live_autorisation
 from mandats.services import authorize_use
 from oidc import access, claims, keys, services
 from oidc.claims import issuer
@@ -218,12 +218,16 @@ def _demarche_page(request, grant, usager, demarches, error=None):
 
 @csrf_protect  # the aidant's approval is a form of ours
 def _approve(request, *, grant, usagers, offered):
-    usager = _usager_param(request.POST.get("relais_usager"), usagers)
-    demarche = request.POST.get("relais_demarche")
+    value, demarche = (request.POST.get(f"relais_{k}") for k in ("usager", "demarche"))
+    structure = request.user.current_structure
+    # The usual case in one query; anything else as before.
+    live = demarche in offered and live_autorisation(
+        structure=structure, usager_uuid=value, demarche=demarche
+    )
+    usager = live.usager if live else _usager_param(value, usagers)
     if usager is not None and not demarche:
         # Nothing is pre-selected: say so on the same page rather than a dead end.
         error = _("Choisissez la démarche pour laquelle vous vous connectez.")
-        structure = request.user.current_structure
         demarches = _picked(str(usager.uuid), structure, offered)[1]
         return _demarche_page(request, grant, usager, demarches, error=error)
     if usager is None or demarche not in offered:
@@ -234,7 +238,6 @@ def _approve(request, *, grant, usagers, offered):
             status=400,
         )
     client = grant.client
-    structure = request.user.current_structure
     with transaction.atomic():
         decision = authorize_use(
             aidant=request.user,
@@ -244,6 +247,7 @@ def _approve(request, *, grant, usagers, offered):
             session_verified=request.user.is_verified(),
             client_id=client.client_id,
             request=request,
+            live=live or None,
         )
         if not decision.allowed:
             return _denied(request, grant, decision)
