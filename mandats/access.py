@@ -124,6 +124,7 @@ def can_act(
         return _deny(NO_MANDAT)
     if (
         live is not None
+        and structure is not None
         and (live.usager_id, live.structure_id) == (usager.pk, structure.pk)
         and live.demarche == demarche
         and live.is_live(at)

@@ -59,6 +59,9 @@ class Aidant(AbstractBaseUser, PermissionsMixin):
     # Bumped to end every session of the account at once (a lost factor): it is
     # part of the session auth hash that Django checks on each request.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Not a field: (structure id, active?) loaded with the request's context
+    # (aidants/context.py), read by aidants.access.has_active_habilitation.
+    active_habilitation_in: tuple[int | None, bool] | None = None
 
     objects = AidantManager()
 
