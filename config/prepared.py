@@ -111,5 +111,7 @@ class PreparedQuery:
         query = copy.copy(queryset.query)
         query.get_compiler = lambda *args, **kwargs: run
         chained = queryset._chain()
-        chained.query = query
+        iterable = chained._iterable_class
+        chained.query = query  # the setter resets values_list()'s iterable
+        chained._iterable_class = iterable
         return list(chained)
