@@ -1,5 +1,8 @@
 """What a référent or a staff member may do to whom. Pure decisions, no writes."""
 
+from datetime import date
+
+from django.db.models import Exists, OuterRef
 from django_otp_webauthn.models import WebAuthnCredential
 
 from aidants.models import (
@@ -26,10 +29,34 @@ def is_referent(aidant: Aidant, structure: Structure | None) -> bool:
     )
 
 
+def active_habilitation_sql(
+    aidant_ref: str, structure_ref: str, day: date | None = None
+) -> Exists:
+    """`has_active_habilitation` as SQL, to annotate a query that loads the
+    aidant (fields named relative to that query; same `active()` rule, on
+    `day`, today by default)."""
+    return Exists(
+        Habilitation.objects.filter(
+            aidant=OuterRef(aidant_ref), structure=OuterRef(structure_ref)
+        ).active(day=day)
+    )
+
+
+def remember_habilitation(aidant: Aidant, structure_id: int | None, active) -> None:
+    """Keep on `aidant` the answer of `active_habilitation_sql` for
+    `structure_id`, loaded with it: `has_active_habilitation` reads it."""
+    aidant.active_habilitation_in = (structure_id, bool(active))
+
+
 def has_active_habilitation(aidant: Aidant, structure: Structure | None) -> bool:
-    """True when `aidant` holds an active, unexpired habilitation in `structure`."""
+    """True when `aidant` holds an active, unexpired habilitation in `structure`.
+    An aidant loaded with its request context (aidants/context.py) already
+    carries the answer for its current structure."""
     if structure is None or not aidant.is_authenticated:
         return False
+    known = getattr(aidant, "active_habilitation_in", None)
+    if known is not None and known[0] == structure.pk:
+        return known[1]
     return (
         Habilitation.objects.filter(aidant=aidant, structure=structure)
         .active()

@@ -288,6 +288,10 @@ def flush_now() -> None:
 
 
 def _append(entries: list[JournalEntry]) -> None:
+    connection = transaction.get_connection()
+    if connection.vendor == "sqlite":
+        _append_sqlite(connection, entries)
+        return
     # Lock the head row: concurrent appends wait here, so the chain never forks
     # and sequence numbers stay gap-free (on SQLite the IMMEDIATE transaction
     # already holds the database write lock).
@@ -306,3 +310,65 @@ def _append(entries: list[JournalEntry]) -> None:
         entry.save(force_insert=True)
     head.seq, head.entry_hash = seq, prev_hash
     head.save(update_fields=["seq", "entry_hash"])
+
+
+def _append_sqlite(connection: Any, entries: list[JournalEntry]) -> None:
+    """SQLite, under the IMMEDIATE transaction's write lock: the first entry is
+    chained to the head by SQLite itself (Django's SHA256 function, as
+    `hash_values` computes it), the next ones in Python and inserted together;
+    then the head moves. Two statements for one entry."""
+    quote = connection.ops.quote_name
+    entry_table = quote(JournalEntry._meta.db_table)
+    head_table = quote(JournalHead._meta.db_table)
+    fields = [JournalEntry._meta.get_field(name) for name in _COLUMNS]
+    columns = ", ".join(quote(field.column) for field in fields)
+    now = timezone.now()
+    for entry in entries:
+        entry.created_at = now
+
+    def prepared(entry: JournalEntry, names) -> list[Any]:
+        return [
+            field.get_db_prep_save(getattr(entry, field.attname), connection)
+            for field in fields
+            if field.name in names
+        ]
+
+    first = entries[0]
+    first.seq = _SEQ_MARK
+    before, after = canonical_json(first).split(f'"{_SEQ_MARK}"')
+    plain = [name for name in HASHED_FIELDS if name != "seq"]
+    previous = f"COALESCE(NULLIF(h.{quote('entry_hash')}, ''), %s)"
+    values = ", ".join("h.seq + 1" if name == "seq" else "%s" for name in HASHED_FIELDS)
+    sql = (
+        f"INSERT INTO {entry_table} ({columns}) SELECT {values}, {previous},"  # noqa: S608
+        f" SHA256({previous} || %s || (h.seq + 1) || %s)"
+        f" FROM {head_table} h WHERE h.id = 1"
+        " RETURNING id, seq, prev_hash, entry_hash"
+    )
+    params = prepared(first, plain) + [GENESIS_HASH, GENESIS_HASH, before, after]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        first.pk, first.seq, first.prev_hash, first.entry_hash = cursor.fetchone()
+        first._state.adding, first._state.db = False, connection.alias
+        seq, prev_hash = first.seq, first.entry_hash
+        rest = entries[1:]
+        for entry in rest:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev_hash
+            entry.entry_hash = prev_hash = compute_hash(prev_hash, entry)
+        if rest:
+            rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rest))
+            cursor.execute(
+                f"INSERT INTO {entry_table} ({columns}) VALUES {rows}"  # noqa: S608
+                " RETURNING id, seq",
+                [value for entry in rest for value in prepared(entry, _COLUMNS)],
+            )
+            # SQLite returns the rows in no promised order.
+            ids = dict((seq, pk) for pk, seq in cursor.fetchall())
+            for entry in rest:
+                entry.pk = ids[entry.seq]
+                entry._state.adding, entry._state.db = False, connection.alias
+        cursor.execute(
+            f"UPDATE {head_table} SET seq = %s, entry_hash = %s WHERE id = 1",  # noqa: S608
+            [seq, prev_hash],
+        )

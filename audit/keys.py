@@ -15,6 +15,8 @@ it signed still verifies, until an operator deletes the row.
 
 import json
 import logging
+import threading
+import time
 import warnings
 from functools import lru_cache
 from typing import Any
@@ -157,6 +159,8 @@ def rotate_key(alg: str = "ES256", *, purpose: str, actor: Any = None) -> Servic
                 "previous_kid": previous.kid if previous else "",
             },
         )
+        transaction.on_commit(forget_signing_keys)
+    forget_signing_keys()
     return key
 
 
@@ -197,29 +201,68 @@ def _private_key(key: ServiceKey) -> ECKey | RSAKey | OKPKey:
     return _KEY_CLASSES[key.alg].import_key(key.private_pem())
 
 
+# The current signing key per (purpose, alg, KEK list), opened, for this many
+# seconds: signing then costs no query and no decryption. After a rotation made
+# by another instance, this one signs with the retired key (still published)
+# for at most that long; a rotation made here takes effect at once.
+SIGNING_KEY_CACHE_SECONDS = 60
+_signing_keys: dict[tuple, tuple[float, str, str, Any]] = {}
+_signing_keys_lock = threading.Lock()
+
+
+def forget_signing_keys() -> None:
+    """Empty the signing key cache (rotation, tests)."""
+    with _signing_keys_lock:
+        _signing_keys.clear()
+
+
+def _signing_key(alg: str, purpose: str) -> tuple[str, str, Any]:
+    """(kid, alg, opened private key) of the current key, cached."""
+    cache_key = (purpose, alg, tuple(settings.KEY_ENCRYPTION_KEYS))
+    now = time.monotonic()
+    with _signing_keys_lock:
+        cached = _signing_keys.get(cache_key)
+    if cached is not None and cached[0] > now:
+        return cached[1:]
+    key = current_key(alg, purpose=purpose)
+    entry = (now + SIGNING_KEY_CACHE_SECONDS, key.kid, key.alg, _private_key(key))
+    with _signing_keys_lock:
+        _signing_keys[cache_key] = entry
+    return entry[1:]
+
+
 def sign_jws(
     payload: dict[str, Any],
     *,
     purpose: str,
     alg: str = "ES256",
     headers: dict[str, Any] | None = None,
+    cached: bool = False,
 ) -> str:
     """Compact JWS of `payload` as canonical JSON, signed by the current key for
     `purpose` and `alg`.
 
     The protected header carries `alg` and `kid` (plus any extra `headers`, e.g.
-    `{"typ": "JWT"}`). Raises ValueError on an unknown alg or purpose, and
+    `{"typ": "JWT"}`). `cached`: the key may come from the signing key cache
+    (short-lived tokens whose signer records no kid of its own). Raises
+    ValueError on an unknown alg or purpose, and
     audit.sealing.SealError when the key does not open with the KEK.
     """
-    key = current_key(alg, purpose=purpose)
+    _check_alg(alg)
+    _check_purpose(purpose)
+    if cached:
+        kid, key_alg, private = _signing_key(alg, purpose)
+    else:
+        key = current_key(alg, purpose=purpose)
+        kid, key_alg, private = key.kid, key.alg, _private_key(key)
     protected = dict(headers or {})
-    protected.update(alg=key.alg, kid=key.kid)
+    protected.update(alg=key_alg, kid=kid)
     with warnings.catch_warnings():
         # joserfc flags "EdDSA" as deprecated by RFC 9864 (fully-specified
         # "Ed25519"); relying parties still expect "EdDSA".
         warnings.simplefilter("ignore")
         return jws.serialize_compact(
-            protected, canonical_json(payload), _private_key(key), algorithms=[key.alg]
+            protected, canonical_json(payload), private, algorithms=[key_alg]
         )
 
 

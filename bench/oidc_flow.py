@@ -1,7 +1,8 @@
 """Benchmark: complete OIDC flows from N concurrent aidants against gunicorn.
 
-    .venv/bin/python -m bench.oidc_flow [--aidants 8] [--flows 20] [--workers 2]
-        [--threads 4] [--database-url URL] [--json]
+    .venv/bin/python -m bench.oidc_flow [--aidants 8[,16]] [--flows 20]
+        [--workers 2] [--threads 4] [--database-url URL] [--baseline REV]
+        [--rounds 2] [--profile-dir DIR] [--json]
 
 Builds a throwaway SQLite database (or uses the empty database given by
 `--database-url`), runs `seed_demo --aidants N`, adds usagers with live mandates
@@ -16,6 +17,13 @@ relying party would:
 It reports flows per second, p50/p95 per step, and the server's CPU time per flow
 (gunicorn master and workers, from /proc). The project's own database is never
 touched.
+
+`--baseline REV` checks REV out into a temporary `git worktree`, prepares its own
+database with REV's code (a second PostgreSQL database next to the given one) and
+starts a second gunicorn from that tree (same venv, the tree first on PYTHONPATH
+and as cwd). The measured phases alternate between the two servers, round after
+round, and both are reported side by side. `--profile-dir` records a py-spy
+flame graph (SVG) of each server's first phase at each concurrency.
 """
 
 import argparse
@@ -160,7 +168,7 @@ def _ensure_usagers(siret: str) -> None:
         )
 
 
-def start_gunicorn(env, port, workers, threads) -> subprocess.Popen:
+def start_gunicorn(env, port, workers, threads, cwd=BASE_DIR) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
@@ -176,8 +184,12 @@ def start_gunicorn(env, port, workers, threads) -> subprocess.Popen:
         "gthread",
         "--log-level",
         "warning",
+        # Longer than any pause of a driver thread: a pooled connection closed
+        # by the server at the moment it is reused is a reset, not a finding.
+        "--keep-alive",
+        "30",
     ]
-    process = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
+    process = subprocess.Popen(command, cwd=cwd, env=env)  # noqa: S603
     for _ in range(100):
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
@@ -319,53 +331,142 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def run(args) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="relais-bench-"))
-    database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    port = free_port()
-    env = server_env(database_url, port)
-    seed = prepare(env, args.aidants)
-    accounts = seed["aidants"][: args.aidants]
-    rp = seed["client"]
-    server = start_gunicorn(env, port, args.workers, args.threads)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        browsers = []
-        for account in accounts:
-            browser = Browser(base)
+def tree_env(env: dict[str, str], tree: Path) -> dict[str, str]:
+    """The environment of a process running the code of `tree`."""
+    env = dict(env)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(tree), env.get("PYTHONPATH", "")) if p
+    )
+    return env
+
+
+def prepare_tree(tree: Path, env: dict[str, str], aidants: int) -> dict:
+    """`prepare` run by the code of `tree` (its models, migrations and seed)."""
+    code = (
+        "import json, os\n"
+        "from bench.oidc_flow import prepare\n"
+        f"print(json.dumps(prepare(dict(os.environ), {aidants})))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=tree,
+        env=tree_env(env, tree),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode:
+        raise SystemExit(f"prepare failed in {tree}:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _pg_database(base_url: str, name: str) -> str:
+    """A fresh database `name` on the server of `base_url`; its URL."""
+    import psycopg
+
+    parts = urlsplit(base_url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
+
+
+class Target:
+    """One server under test: a tree, its database, its gunicorn, logged-in
+    browsers."""
+
+    def __init__(self, name: str, tree: Path, database_url: str, args):
+        self.name, self.tree = name, tree
+        self.port = free_port()
+        self.env = server_env(database_url, self.port)
+        self.database = database_url.split(":", 1)[0]
+        seed = prepare_tree(tree, self.env, max(args.aidants))
+        self.rp = seed["client"]
+        self.server = start_gunicorn(
+            tree_env(self.env, tree), self.port, args.workers, args.threads, tree
+        )
+        self.browsers = []
+        for account in seed["aidants"][: max(args.aidants)]:
+            browser = Browser(f"http://127.0.0.1:{self.port}")
             login(browser, account)
-            browsers.append(browser)
-        timings: dict[str, list[float]] = {step: [] for step in STEPS}
-        errors: list[str] = []
-        lock = threading.Lock()
+            self.browsers.append(browser)
 
-        def worker(browser):
-            local = {step: [] for step in STEPS}
-            for _ in range(args.flows):
-                try:
-                    one_flow(browser, rp, local)
-                except (FlowError, requests.RequestException) as exc:
-                    errors.append(str(exc))
-            with lock:
-                for step in STEPS:
-                    timings[step].extend(local[step])
+    def stop(self) -> None:
+        self.server.terminate()
+        self.server.wait(timeout=10)
 
-        cpu_before = cpu_seconds(server.pid)
-        started = time.perf_counter()
-        threads = [threading.Thread(target=worker, args=(b,)) for b in browsers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        cpu = cpu_seconds(server.pid) - cpu_before
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
-    flows = len(timings["userinfo"])
+
+def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> dict:
+    """One phase: `aidants` threads, `flows` complete flows each."""
+    timings: dict[str, list[float]] = {step: [] for step in STEPS}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(browser):
+        local: dict[str, list[float]] = {step: [] for step in STEPS}
+        for _ in range(flows):
+            try:
+                one_flow(browser, target.rp, local)
+            except (FlowError, requests.RequestException) as exc:
+                errors.append(str(exc))
+        with lock:
+            for step in STEPS:
+                timings[step].extend(local[step])
+
+    spy = _start_profile(target.server.pid, profile) if profile else None
+    cpu_before = cpu_seconds(target.server.pid)
+    started = time.perf_counter()
+    threads = [
+        threading.Thread(target=worker, args=(b,)) for b in target.browsers[:aidants]
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(target.server.pid) - cpu_before
+    if spy is not None:
+        _stop_profile(spy)
     return {
-        "aidants": len(browsers),
+        "flows": len(timings["userinfo"]),
+        "errors": errors,
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "timings": timings,
+    }
+
+
+def _start_profile(pid: int, path: Path) -> subprocess.Popen:
+    """py-spy (installed for profiling only) on the master and its workers."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [spy, "record", "--pid", str(pid), "--subprocesses"]
+    kind = "raw" if path.suffix == ".txt" else "flamegraph"
+    command += ["--rate", "100", "--format", kind, "--output", str(path)]
+    process = subprocess.Popen(  # noqa: S603
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(1.0)  # let it attach before the phase starts
+    return process
+
+
+def _stop_profile(process: subprocess.Popen) -> None:
+    import signal
+
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+
+
+def summarize(phases: list[dict], target: Target, aidants: int, args) -> dict:
+    flows = sum(p["flows"] for p in phases)
+    elapsed = sum(p["elapsed"] for p in phases)
+    cpu = sum(p["cpu"] for p in phases)
+    errors = [e for p in phases for e in p["errors"]]
+    timings = {s: [v for p in phases for v in p["timings"][s]] for s in STEPS}
+    return {
+        "target": target.name,
+        "aidants": aidants,
         "flows": flows,
         "errors": len(errors),
         "first_errors": errors[:3],
@@ -373,7 +474,7 @@ def run(args) -> dict:
         "flows_per_s": round(flows / elapsed, 2) if elapsed else 0,
         "server_cpu_ms_per_flow": round(1000 * cpu / flows, 1) if flows else None,
         "gunicorn": {"workers": args.workers, "threads": args.threads},
-        "database": database_url.split(":", 1)[0],
+        "database": target.database,
         "steps_ms": {
             step: {
                 "p50": round(1000 * statistics.median(values), 1),
@@ -385,31 +486,135 @@ def run(args) -> dict:
     }
 
 
+def _baseline_tree(rev: str, workdir: Path) -> Path:
+    tree = workdir / "baseline"
+    subprocess.run(  # noqa: S603
+        ["git", "worktree", "add", "--detach", str(tree), rev],  # noqa: S607
+        cwd=BASE_DIR,
+        check=True,
+        capture_output=True,
+    )
+    return tree
+
+
+def _remove_tree(tree: Path) -> None:
+    subprocess.run(  # noqa: S603
+        ["git", "worktree", "remove", "--force", str(tree)],  # noqa: S607
+        cwd=BASE_DIR,
+        check=False,
+        capture_output=True,
+    )
+
+
+def _database_url(args, workdir: Path, name: str) -> str:
+    if not args.database_url:
+        return f"sqlite:///{workdir / (name + '.sqlite3')}"
+    if name == "new":
+        return args.database_url
+    base = urlsplit(args.database_url).path.lstrip("/") or "relais_bench"
+    return _pg_database(args.database_url, f"{base}_{name}")
+
+
+def run(args) -> list[dict]:
+    """All phases, alternating targets round after round; one summary per
+    (target, concurrency)."""
+    workdir = Path(tempfile.mkdtemp(prefix="relais-bench-"))
+    targets: list[Target] = []
+    tree = None
+    try:
+        targets.append(
+            Target("new", BASE_DIR, _database_url(args, workdir, "new"), args)
+        )
+        if args.baseline:
+            tree = _baseline_tree(args.baseline, workdir)
+            url = _database_url(args, workdir, "baseline")
+            targets.append(Target(f"baseline {args.baseline}", tree, url, args))
+        phases: dict[tuple[int, int], list[dict]] = {}
+        for round_index in range(args.rounds):
+            for aidants in args.aidants:
+                order = targets if round_index % 2 == 0 else targets[::-1]
+                for target in order:
+                    target_index = targets.index(target)
+                    profile = None
+                    if args.profile_dir and round_index == 0:
+                        tag = "new" if target_index == 0 else "baseline"
+                        name = f"{tag}-c{aidants}.{args.profile_format}"
+                        profile = Path(args.profile_dir) / name
+                    phase = measure(target, aidants, args.flows, profile)
+                    phases.setdefault((target_index, aidants), []).append(phase)
+        return [
+            summarize(phases[(i, a)], targets[i], a, args)
+            for a in args.aidants
+            for i in range(len(targets))
+        ]
+    finally:
+        for target in targets:
+            target.stop()
+        if tree is not None:
+            _remove_tree(tree)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(results: list[dict], args) -> str:
+    lines = [
+        f"{results[0]['database']}, gunicorn {args.workers}x{args.threads}, "
+        f"{args.rounds} round(s) of {args.flows} flows per aidant",
+        f"{'target':<22} {'aidants':>7} {'flows':>6} {'errors':>6} "
+        f"{'flows/s':>8} {'CPU ms/flow':>11}  "
+        + "  ".join(f"{s + ' p50':>13}" for s in STEPS),
+    ]
+    for r in results:
+        lines.append(
+            f"{r['target']:<22} {r['aidants']:>7} {r['flows']:>6} {r['errors']:>6} "
+            f"{r['flows_per_s']:>8} {r['server_cpu_ms_per_flow']!s:>11}  "
+            + "  ".join(
+                f"{r['steps_ms'].get(s, {}).get('p50', '-')!s:>13}" for s in STEPS
+            )
+        )
+        if r["first_errors"]:
+            lines.append(f"    errors: {r['first_errors']}")
+    if args.baseline:
+        for aidants in args.aidants:
+            pair = [r for r in results if r["aidants"] == aidants]
+            new, old = pair[0], pair[1]
+            if old["flows_per_s"]:
+                lines.append(
+                    f"c={aidants}: {new['flows_per_s'] / old['flows_per_s']:.2f}x "
+                    f"the baseline's flows/s, CPU per flow "
+                    f"{old['server_cpu_ms_per_flow']} -> "
+                    f"{new['server_cpu_ms_per_flow']} ms"
+                )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--aidants", type=int, default=8)
+    parser.add_argument(
+        "--aidants",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[8],
+        help="concurrent aidants, one figure per value (e.g. 8,16)",
+    )
     parser.add_argument("--flows", type=int, default=20, help="flows per aidant")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--baseline", default="", help="git revision to compare")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--profile-dir", default="")
+    parser.add_argument(
+        "--profile-format",
+        choices=("svg", "txt"),
+        default="svg",
+        help="svg: flame graph; txt: collapsed stacks",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args)
+    results = run(args)
     if args.json:
-        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        sys.stdout.write(json.dumps(results, indent=2) + "\n")
         return
-    lines = [
-        f"{result['aidants']} aidants, {result['flows']} flows "
-        f"({result['errors']} errors) in {result['elapsed_s']} s "
-        f"on {result['database']}, gunicorn {args.workers}x{args.threads}",
-        f"throughput: {result['flows_per_s']} flows/s; "
-        f"server CPU: {result['server_cpu_ms_per_flow']} ms per flow",
-    ]
-    for step, figures in result["steps_ms"].items():
-        lines.append(
-            f"  {step:<10} p50 {figures['p50']:>7} ms  p95 {figures['p95']:>7} ms"
-        )
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(report(results, args))
 
 
 if __name__ == "__main__":

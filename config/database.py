@@ -27,7 +27,6 @@ def database(
         # In-memory test databases, one per pytest-xdist worker process
         # (pytest-django recognises only Django's own engine name for that).
         config["TEST"] = {"NAME": ":memory:"}
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN: journal appends never
             # interleave.

@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's OTPMiddleware, with the device loaded along with the aidant.
+    "aidants.context.AidantContextMiddleware",
     "aidants.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "onboarding.middleware.TermsOfUseMiddleware",
@@ -138,7 +139,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "aidants.Aidant"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the request's aidant context in one query.
+    "aidants.context.AidantBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -156,7 +158,8 @@ LOGIN_URL = "aidants:login"
 LOGIN_REDIRECT_URL = "aidants:home"
 
 # Sessions: 8 hours at most, OTP asked again after 15 minutes without activity.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, read with a query compiled once per process.
+SESSION_ENGINE = "aidants.session_store"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_MAX_AGE_SECONDS = 8 * 3600
 OTP_IDLE_TIMEOUT_SECONDS = 15 * 60

@@ -92,6 +92,23 @@ def _why_not_live(latest: Autorisation, at: datetime) -> str:
     return MANDAT_EXPIRED
 
 
+def _preconditions(
+    aidant: Aidant, structure: Structure | None, demarche: str, session_verified: bool
+) -> str | None:
+    """The reasons to refuse that do not depend on the mandate, or None."""
+    # A deactivated account decides nothing, whatever its habilitations say
+    # (and whatever session or code it still holds).
+    if not aidant.is_active:
+        return ACCOUNT_INACTIVE
+    if structure is None or not has_active_habilitation(aidant, structure):
+        return NO_ACTIVE_HABILITATION
+    if not session_verified:
+        return SESSION_NOT_VERIFIED
+    if demarche not in structure.demarches():
+        return DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE
+    return None
+
+
 def can_act(
     *,
     aidant: Aidant,
@@ -100,22 +117,26 @@ def can_act(
     structure: Structure | None,
     session_verified: bool,
     at: datetime | None = None,
+    live: Autorisation | None = None,
 ) -> Decision:
     """Decide whether `aidant`, acting in `structure`, may act for `usager` on
-    `demarche` at `at` (now by default). Returns a Decision with the reason."""
+    `demarche` at `at` (now by default). Returns a Decision with the reason.
+    `live`: that usager's autorisation for that démarche, already read with
+    its mandate (used only if it is theirs and live at `at`)."""
     at = at or timezone.now()
-    # A deactivated account decides nothing, whatever its habilitations say
-    # (and whatever session or code it still holds).
-    if not aidant.is_active:
-        return _deny(ACCOUNT_INACTIVE)
-    if structure is None or not has_active_habilitation(aidant, structure):
-        return _deny(NO_ACTIVE_HABILITATION)
-    if not session_verified:
-        return _deny(SESSION_NOT_VERIFIED)
-    if demarche not in structure.demarches():
-        return _deny(DEMARCHE_NOT_ALLOWED_FOR_STRUCTURE)
+    refused = _preconditions(aidant, structure, demarche, session_verified)
+    if refused:
+        return _deny(refused)
     if usager.purged_at is not None:
         return _deny(NO_MANDAT)
+    if (
+        live is not None
+        and structure is not None
+        and (live.usager_id, live.structure_id) == (usager.pk, structure.pk)
+        and live.demarche == demarche
+        and live.is_live(at)
+    ):
+        return Decision(allowed=True, reason=OK, autorisation=live)
     mine = Autorisation.objects.filter(usager=usager, structure=structure)
     live = (
         mine.live(at)
@@ -139,6 +160,30 @@ def can_act(
     if elsewhere.exists():
         return _deny(NOT_IN_STRUCTURE)
     return _deny(NO_MANDAT)
+
+
+def still_allows(
+    *,
+    aidant: Aidant,
+    autorisation: Autorisation,
+    session_verified: bool,
+    at: datetime | None = None,
+) -> Decision:
+    """`can_act` for a use already decided on `autorisation` (an OIDC code or
+    token re-checked): allowed only while that very autorisation is live, with
+    its mandate, usager and structure loaded with it (no query but the
+    habilitation's, when the aidant does not carry it). A replaced autorisation
+    is revoked, so it refuses even if a newer one covers the same démarche."""
+    at = at or timezone.now()
+    structure = autorisation.structure
+    refused = _preconditions(aidant, structure, autorisation.demarche, session_verified)
+    if refused:
+        return _deny(refused)
+    if autorisation.usager.purged_at is not None:
+        return _deny(NO_MANDAT)
+    if autorisation.is_live(at):
+        return Decision(allowed=True, reason=OK, autorisation=autorisation)
+    return _deny(_why_not_live(autorisation, at))
 
 
 def can_revoke(

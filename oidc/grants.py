@@ -4,6 +4,7 @@ write goes through `oidc.services`."""
 
 import json
 import secrets
+from contextvars import ContextVar
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
@@ -27,6 +28,13 @@ from aidants.demarches import Demarche
 from oidc import access, claims, keys, services
 from oidc.models import AuthorizationCode, Client
 
+# What the current request lets `query_client` load along with the client, in
+# the same query: the token request's code (raw), or the authorization request's
+# (client_id, nonce) for the nonce replay check.
+TOKEN_CODE: ContextVar[str | None] = ContextVar("TOKEN_CODE", default=None)
+NONCE_CHECK: ContextVar[tuple[str, str] | None] = ContextVar(
+    "NONCE_CHECK", default=None
+)
 MAX_PARAM_LENGTH = 512
 # The `claims` parameter (OIDC Core §5.5) is a small JSON object: bounded in size
 # and depth, so that no request reaches the parser's recursion limit.
@@ -231,8 +239,22 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def validate_authorization_request(self) -> str:
         """Authlib's checks, then ours: openid scope, bounded parameters, no
-        `prompt=none` (picking a usager needs the aidant), `claims` syntax."""
+        `prompt=none` (picking a usager needs the aidant), `claims` syntax.
+        Once per request: authlib asks again when it creates the response."""
+        validated = getattr(self, "_relais_validated", None)
+        if validated is not None:
+            return validated
         data = self.request.payload.data
+        nonce = NONCE_CHECK.set(
+            (str(data.get("client_id") or ""), str(data.get("nonce") or ""))
+        )
+        try:
+            self._relais_validated = self._validate_authorization_request(data)
+        finally:
+            NONCE_CHECK.reset(nonce)
+        return self._relais_validated
+
+    def _validate_authorization_request(self, data: dict[str, Any]) -> str:
         if any("\x00" in str(value) for value in data.values()):
             # PostgreSQL refuses NUL in text: stop here rather than fail later.
             raise InvalidRequestError("Invalid characters in request.")
@@ -323,7 +345,9 @@ class RelaisAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client: Client):
         """The locked, unused, unexpired code of this client; a reused code is
         a replay (its tokens are revoked, CODE_REPLAYED journaled)."""
-        return services.find_code_for_exchange(code=code, client=client)
+        return services.find_code_for_exchange(
+            code=code, client=client, preloaded=getattr(client, "relais_code", None)
+        )
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Mark the code used (kept, so that a replay is recognised)."""
@@ -344,7 +368,12 @@ class RelaisOpenIDCode(OpenIDCode):
         super().__init__(require_nonce=True)
 
     def exists_nonce(self, nonce: str, request) -> bool:
-        """A nonce already used by this client is a replayed request."""
+        """A nonce already used by this client is a replayed request (answered
+        by the client's query when it could: `RelaisAuthorizationServer`)."""
+        client = request.client
+        checked = (request.payload.client_id, nonce)
+        if getattr(client, "relais_nonce_checked", None) == checked:
+            return client.relais_nonce_used
         return AuthorizationCode.objects.filter(
             client__client_id=request.payload.client_id, nonce=nonce
         ).exists()

@@ -24,7 +24,7 @@ def sign_id_token(
     if alg not in ID_TOKEN_ALGS:
         raise ValueError(f"Unsupported id_token algorithm: {alg!r}")
     return service_keys.sign_jws(
-        payload, purpose=PURPOSE, alg=alg, headers={"typ": typ}
+        payload, purpose=PURPOSE, alg=alg, headers={"typ": typ}, cached=True
     )
 
 

@@ -17,19 +17,24 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
+from django.db import router
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from audit.keys import InvalidSignature
+from config.prepared import PreparedQuery
 from oidc import keys, services
 from oidc.claims import issuer
 from oidc.grants import (
+    NONCE_CHECK,
+    TOKEN_CODE,
     RelaisAuthorizationCodeGrant,
     RelaisOpenIDCode,
     S256CodeChallenge,
 )
-from oidc.models import Client, Token, new_secret
+from oidc.models import AuthorizationCode, Client, Token, new_secret
 
 MAX_CLIENT_ID_LENGTH = 64
 
@@ -109,6 +114,20 @@ def add_issuer(response):
     return response
 
 
+def _client_and_nonce(client_id, nonce):
+    used = AuthorizationCode.objects.filter(client=OuterRef("pk"), nonce=nonce)
+    clients = Client.objects.active().filter(client_id=client_id)
+    return clients.annotate(relais_nonce_used=Exists(used))[:1]
+
+
+# Compiled once per process (config/prepared.py): read by every OIDC request.
+_CLIENT = PreparedQuery(
+    lambda client_id: Client.objects.active().filter(client_id=client_id)[:1],
+    client_id="str",
+)
+_CLIENT_AND_NONCE = PreparedQuery(_client_and_nonce, client_id="str", nonce="str")
+
+
 class RelaisAuthorizationServer(AuthorizationServer):
     def __init__(self) -> None:
         super().__init__(Client, Token)
@@ -124,7 +143,10 @@ class RelaisAuthorizationServer(AuthorizationServer):
         return add_issuer(self.handle_error_response(None, error))
 
     def query_client(self, client_id):
-        """An active client, or None (also for absurd identifiers)."""
+        """An active client, or None (also for absurd identifiers). In a token
+        request, the code comes with it (`relais_code`, locked, used only once
+        the client is authenticated); in an authorization request, whether its
+        nonce was already used (`relais_nonce_used`)."""
         if (
             not isinstance(client_id, str)
             or not client_id
@@ -132,7 +154,34 @@ class RelaisAuthorizationServer(AuthorizationServer):
             or "\x00" in client_id
         ):
             return None
-        return Client.objects.active().filter(client_id=client_id).first()
+        raw_code = TOKEN_CODE.get()
+        if raw_code:
+            code = services.preload_code(code=raw_code, client_id=client_id)
+            if code is not None:
+                client = code.client
+                client.relais_code = code
+                return client
+        nonce_check = NONCE_CHECK.get()
+        alias = router.db_for_read(Client)
+        if nonce_check is not None and nonce_check[0] == client_id:
+            found = _CLIENT_AND_NONCE.run(
+                alias, client_id=client_id, nonce=nonce_check[1]
+            )
+        else:
+            found = _CLIENT.run(alias, client_id=client_id)
+        client = found[0] if found else None
+        if client is not None and nonce_check is not None:
+            client.relais_nonce_checked = nonce_check
+        return client
+
+    def create_token_response(self, request=None):
+        """Authlib's, with the code read along with the client (one query)."""
+        code = request.POST.get("code") if request is not None else None
+        token = TOKEN_CODE.set(code if isinstance(code, str) else None)
+        try:
+            return super().create_token_response(request)
+        finally:
+            TOKEN_CODE.reset(token)
 
     def save_token(self, token, request):
         """Store the token's hash; TOKEN_ISSUED journaled by the service."""

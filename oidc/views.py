@@ -20,18 +20,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from aidants import session as aidant_session
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
-from mandats.models import Autorisation, Usager
+from mandats.models import Autorisation, Usager, live_autorisation
 from mandats.selectors import live_usagers_page, parse_cursor
 from mandats.services import authorize_use
-from oidc import access, claims, keys, services
+from oidc import access, claims, services
 from oidc.claims import issuer
-from oidc.discovery import discovery_document
 from oidc.grants import requested_claims
 from oidc.server import get_server
 
@@ -140,9 +139,10 @@ def _aidant_step(request, *, grant):
     usagers = Usager.objects.with_live_autorisations(structure, offered)
     if request.method == "POST":
         return _approve(request, grant=grant, usagers=usagers, offered=offered)
-    picked = _usager_param(request.GET.get("relais_usager"), usagers)
+    picked = _picked(request.GET.get("relais_usager"), structure, offered)
     if picked is not None:
-        return _demarche_page(request, grant, picked, offered)
+        usager, demarches = picked
+        return _demarche_page(request, grant, usager, demarches)
     query = (request.GET.get("relais_q") or "")[:100].replace("\x00", "")
     page = live_usagers_page(
         structure,
@@ -180,18 +180,29 @@ def _usager_param(value, usagers):
     return usager
 
 
-def _live_demarches(structure, usager, offered) -> list[str]:
-    live = set(
+def _picked(value, structure, offered) -> tuple[Usager, list[str]] | None:
+    """The picked usager and their live démarches among `offered`, in one
+    query; 404 when the usager holds none (same set as the list's)."""
+    if not value:
+        return None
+    try:
+        key = uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+    live = list(
         Autorisation.objects.live()
         .for_structure(structure)
-        .filter(usager=usager, demarche__in=offered)
-        .values_list("demarche", flat=True)
+        .filter(usager__uuid=key, usager__purged_at__isnull=True)
+        .filter(demarche__in=offered)
+        .select_related("usager")
     )
-    return [code for code in offered if code in live]
+    if not live:
+        raise Http404
+    codes = {autorisation.demarche for autorisation in live}
+    return live[0].usager, [code for code in offered if code in codes]
 
 
-def _demarche_page(request, grant, usager, offered, error=None):
-    demarches = _live_demarches(request.user.current_structure, usager, offered)
+def _demarche_page(request, grant, usager, demarches, error=None):
     return render(
         request,
         "oidc/select_demarche.html",
@@ -211,12 +222,18 @@ def _demarche_page(request, grant, usager, offered, error=None):
 
 @csrf_protect  # the aidant's approval is a form of ours
 def _approve(request, *, grant, usagers, offered):
-    usager = _usager_param(request.POST.get("relais_usager"), usagers)
-    demarche = request.POST.get("relais_demarche")
+    value, demarche = (request.POST.get(f"relais_{k}") for k in ("usager", "demarche"))
+    structure = request.user.current_structure
+    # The usual case in one query; anything else as before.
+    live = demarche in offered and live_autorisation(
+        structure=structure, usager_uuid=value, demarche=demarche
+    )
+    usager = live.usager if live else _usager_param(value, usagers)
     if usager is not None and not demarche:
         # Nothing is pre-selected: say so on the same page rather than a dead end.
         error = _("Choisissez la démarche pour laquelle vous vous connectez.")
-        return _demarche_page(request, grant, usager, offered, error=error)
+        demarches = _picked(str(usager.uuid), structure, offered)[1]
+        return _demarche_page(request, grant, usager, demarches, error=error)
     if usager is None or demarche not in offered:
         return render(
             request,
@@ -225,7 +242,6 @@ def _approve(request, *, grant, usagers, offered):
             status=400,
         )
     client = grant.client
-    structure = request.user.current_structure
     with transaction.atomic():
         decision = authorize_use(
             aidant=request.user,
@@ -235,6 +251,7 @@ def _approve(request, *, grant, usagers, offered):
             session_verified=request.user.is_verified(),
             client_id=client.client_id,
             request=request,
+            live=live or None,
         )
         if not decision.allowed:
             return _denied(request, grant, decision)
@@ -356,31 +373,3 @@ def end_session(request: HttpRequest) -> HttpResponse:
     if response is not None:
         return response
     return render(request, "oidc/logged_out.html", {"client": validated.client})
-
-
-@require_GET
-def discovery(request: HttpRequest) -> HttpResponse:
-    response = JsonResponse(discovery_document())
-    response["Cache-Control"] = "public, max-age=300"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_GET
-def jwks(request: HttpRequest) -> HttpResponse:
-    response = JsonResponse(keys.jwks())
-    # Short: after a rotation, services pick the new key up within minutes (and
-    # refetch at once on an unknown kid).
-    response["Cache-Control"] = "public, max-age=300"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@never_cache
-@require_GET
-def status(request: HttpRequest) -> HttpResponse:
-    """The status URL FranceConnect polls for its identity providers: 200 when
-    the service and its database answer, 503 otherwise."""
-    if not services.database_answers():
-        return JsonResponse({"status": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "issuer": issuer()})

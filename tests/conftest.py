@@ -91,6 +91,17 @@ def rate_limits(settings, db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_signing_keys():
+    # The process caches the current signing key (audit.keys); each test's
+    # database has its own keys.
+    from audit.keys import forget_signing_keys
+
+    forget_signing_keys()
+    yield
+    forget_signing_keys()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # PBKDF2 costs ~0.5 s per hash on a busy CI core; the hasher is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -61,6 +61,9 @@ class Aidant(AbstractBaseUser, PermissionsMixin):
     # Bumped to end every session of the account at once (a lost factor): it is
     # part of the session auth hash that Django checks on each request.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Not a field: (structure id, active?) loaded with the request's context
+    # (aidants/context.py), read by aidants.access.has_active_habilitation.
+    active_habilitation_in: tuple[int | None, bool] | None = None
 
     objects = AidantManager()
 
@@ -112,9 +115,12 @@ class HabilitationStatus(models.TextChoices):
 
 
 class HabilitationQuerySet(models.QuerySet):
-    def active(self, at: datetime | None = None) -> "HabilitationQuerySet":
-        """Active status, unexpired, in an active structure."""
-        today = timezone.localdate(at or timezone.now())
+    def active(
+        self, at: datetime | None = None, *, day: date | None = None
+    ) -> "HabilitationQuerySet":
+        """Active status, unexpired (on `day`, or the day of `at`), in an active
+        structure."""
+        today = day or timezone.localdate(at or timezone.now())
         return self.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=today),
             status=HabilitationStatus.ACTIVE,

@@ -6,6 +6,7 @@ rely on it).
 from mandats.models.autorisations import (  # noqa: F401
     Autorisation,
     AutorisationQuerySet,
+    live_autorisation,
 )
 from mandats.models.common import (  # noqa: F401
     COUNTRY_FRANCE,

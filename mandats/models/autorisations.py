@@ -10,12 +10,14 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db import models
+from django.db import models, router
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aidants.demarches import Demarche
 from aidants.models import Structure
+from config.prepared import PreparedQuery
 from mandats.models.common import RevokedBy, Status, _now
 
 if TYPE_CHECKING:  # the usager module queries this one
@@ -110,3 +112,42 @@ class Autorisation(models.Model):
         if self.mandat.is_expired(at):
             return Status.EXPIRED
         return Status.LIVE
+
+
+def _live_pick(structure_id, usager_uuid, demarche, at):
+    return (
+        Autorisation.objects.live(at)
+        .filter(
+            structure_id=structure_id,
+            usager__uuid=usager_uuid,
+            usager__purged_at__isnull=True,
+            demarche=demarche,
+        )
+        .select_related("usager", "mandat", "mandat__usager", "mandat__structure")[:1]
+    )
+
+
+# Compiled once per process (config/prepared.py): the aidant's approval.
+_LIVE_PICK = PreparedQuery(
+    _live_pick, structure_id="int", usager_uuid="uuid", demarche="str", at="datetime"
+)
+
+
+def live_autorisation(
+    *, structure: Structure, usager_uuid: object, demarche: str
+) -> Autorisation | None:
+    """The live autorisation of the usager `usager_uuid` (not purged) with
+    `structure` for `demarche`, with its usager and mandate; None when there is
+    none or the value is not a UUID."""
+    try:
+        key = uuid.UUID(str(usager_uuid))
+    except ValueError:
+        return None
+    found = _LIVE_PICK.run(
+        router.db_for_read(Autorisation),
+        structure_id=structure.pk,
+        usager_uuid=key,
+        demarche=demarche,
+        at=timezone.now(),
+    )
+    return found[0] if found else None

@@ -8,7 +8,7 @@ import audit
 from aidants.models import Aidant, Structure
 from mandats import access
 from mandats.access import Decision
-from mandats.models import Usager
+from mandats.models import Autorisation, Usager
 
 
 def authorize_use(
@@ -20,10 +20,12 @@ def authorize_use(
     session_verified: bool,
     client_id: str = "",
     request: Any = None,
+    live: Autorisation | None = None,
 ) -> Decision:
     """Decide (mandats.access.can_act) and journal MANDAT_USED when allowed,
     ACCESS_DENIED with the reason otherwise, in one transaction. Never raises on
-    a refusal: the caller must stop when `decision.allowed` is False."""
+    a refusal: the caller must stop when `decision.allowed` is False. `live`:
+    see `access.can_act`."""
     with transaction.atomic():
         decision = access.can_act(
             aidant=aidant,
@@ -31,6 +33,7 @@ def authorize_use(
             demarche=demarche,
             structure=structure,
             session_verified=session_verified,
+            live=live,
         )
         if decision.allowed:
             audit.record(

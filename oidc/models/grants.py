@@ -28,15 +28,29 @@ class ByRawQuerySet(models.QuerySet):
     def by_raw(self, raw: object):
         """The row whose stored hash is this raw value's, or None (also for a
         value that is not a string, empty or too long)."""
-        if not isinstance(raw, str) or not raw or len(raw) > MAX_RAW_LENGTH:
+        digest = raw_digest(raw)
+        if digest is None:
             return None
-        digest = sha256_hex(raw)
-        item = self.filter(**{self.hash_field: digest}).first()
-        if item is None or not hmac.compare_digest(
-            getattr(item, self.hash_field), digest
-        ):
-            return None
-        return item
+        rows = self.filter(**{self.hash_field: digest})[:1]
+        return first_matching(rows, self.hash_field, digest)
+
+
+def first_matching(rows, hash_field: str, digest: str):
+    """The first of `rows` (looked up by `digest`) if its stored hash is
+    `digest`, compared in constant time; else None."""
+    for item in rows:
+        if hmac.compare_digest(getattr(item, hash_field), digest):
+            return item
+        return None
+    return None
+
+
+def raw_digest(raw: object) -> str | None:
+    """SHA-256 (hex) of a presented code or token, None for a value that cannot
+    be one (not a string, empty or too long)."""
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_RAW_LENGTH:
+        return None
+    return sha256_hex(raw)
 
 
 class AuthorizationCodeQuerySet(ByRawQuerySet):

@@ -2,19 +2,22 @@
 journaled (except `revoke_session_tokens`, run from the logout signal whose
 logout the aidants app journals)."""
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, router, transaction
 from django.utils import timezone
 
 import audit
 from aidants.models import Aidant, Structure
+from config.prepared import PreparedQuery
 from mandats.models import Autorisation, Usager
 from oidc import backchannel
+from oidc.access import db_sessions, with_context
 from oidc.models import (
     AuthorizationCode,
     Client,
@@ -24,6 +27,7 @@ from oidc.models import (
     Token,
     sha256_hex,
 )
+from oidc.models.grants import first_matching, raw_digest
 from oidc.services.clients import (  # noqa: F401 (re-exported)
     check_backchannel_logout_uri,
     record_client_assertion,
@@ -83,25 +87,69 @@ def create_authorization_code(
     )
 
 
-def find_code_for_exchange(*, code: str, client: Client) -> AuthorizationCode | None:
-    """The unused, unexpired code issued to `client`, locked until the caller's
-    transaction ends (two exchanges of one code serialize here).
-
-    A code presented again after its use is a replay (RFC 6749 §4.1.2): every
-    token issued from it is revoked and CODE_REPLAYED journaled; returns None.
-    Must run inside transaction.atomic().
-    """
-    item = (
-        AuthorizationCode.objects.select_for_update(of=("self",))
-        .select_related(
+def _codes_for_exchange(**context):
+    return with_context(
+        AuthorizationCode.objects.select_for_update(of=("self",)).select_related(
             "client",
             "aidant",
             "usager",
             "autorisation__mandat",
             "autorisation__structure",
-        )
-        .by_raw(code)
+        ),
+        **context,
     )
+
+
+def _preloaded_codes(sessions: bool) -> PreparedQuery:
+    def build(code_hash, client_id, day, now):
+        codes = _codes_for_exchange(day=day, now=now, sessions=sessions)
+        return codes.filter(
+            code_hash=code_hash, client__client_id=client_id, client__active=True
+        )[:1]
+
+    kinds = {"code_hash": "str", "client_id": "str", "day": "date", "now": "datetime"}
+    return PreparedQuery(build, **kinds)
+
+
+# Compiled once per process (config/prepared.py): the token request's read.
+_PRELOADED_CODES = {True: _preloaded_codes(True), False: _preloaded_codes(False)}
+
+
+def preload_code(*, code: str, client_id: str) -> AuthorizationCode | None:
+    """The code `code` with its active client `client_id`, locked, in one query
+    (the token endpoint then authenticates that client and, if it succeeds,
+    `find_code_for_exchange` uses this row). Must run inside
+    transaction.atomic()."""
+    digest = raw_digest(code)
+    if digest is None:
+        return None
+    rows = _PRELOADED_CODES[db_sessions()].run(
+        router.db_for_write(AuthorizationCode),
+        code_hash=digest,
+        client_id=client_id,
+        day=timezone.localdate(),
+        now=timezone.now(),
+    )
+    return first_matching(rows, "code_hash", digest)
+
+
+def find_code_for_exchange(
+    *, code: str, client: Client, preloaded: AuthorizationCode | None = None
+) -> AuthorizationCode | None:
+    """The unused, unexpired code issued to `client`, locked until the caller's
+    transaction ends (two exchanges of one code serialize here); `preloaded`
+    is that row when `preload_code` already read it.
+
+    A code presented again after its use is a replay (RFC 6749 §4.1.2): every
+    token issued from it is revoked and CODE_REPLAYED journaled; returns None.
+    Must run inside transaction.atomic().
+    """
+    if preloaded is not None and hmac.compare_digest(
+        preloaded.code_hash, sha256_hex(code)
+    ):
+        item = preloaded
+    else:
+        item = _codes_for_exchange().by_raw(code)
     if item is None:
         return None
     if item.client_id != client.pk:
