@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aidants.demarches import Demarche, describe
 from mandats.models import Mandat, RevokedBy, Status
@@ -144,14 +145,17 @@ def render_pdf(html: str) -> bytes:
     return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
+# kind: (page title, page body, PDF document, file name); one page template.
 TEMPLATES = {
     "mandat": (
-        "mandats/attestation/mandat.html",
+        gettext_lazy("Attestation de mandat"),
+        "mandats/attestation/_mandat_body.html",
         "mandats/attestation/mandat_pdf.html",
         "attestation-mandat",
     ),
     "revocation": (
-        "mandats/attestation/revocation.html",
+        gettext_lazy("Attestation de révocation"),
+        "mandats/attestation/_revocation_body.html",
         "mandats/attestation/revocation_pdf.html",
         "attestation-revocation",
     ),
@@ -168,9 +172,10 @@ def response(
     data = context(mandat)
     if kind == "revocation" and not data["revocations"]:
         raise Http404(_("Rien n'a été révoqué dans ce mandat."))
-    page, document, filename = TEMPLATES[kind]
+    title, body, document, filename = TEMPLATES[kind]
     if not pdf:
-        return render(request, page, {**data, **(links or {})})
+        page = {**data, **(links or {}), "title": title, "body": body}
+        return render(request, "mandats/attestation/page.html", page)
     html = render_to_string(document, data, request=request)
     result = HttpResponse(render_pdf(html), content_type="application/pdf")
     result["Content-Disposition"] = (
