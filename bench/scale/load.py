@@ -346,7 +346,6 @@ def load(shape: Shape) -> dict:
         cursor.execute("SET statement_timeout = 0")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
         rebuild = _strip(cursor)
         t = mark("strip", began)
         _fill_people(cursor, shape, now)
