@@ -9,11 +9,17 @@ The cursor is a usager's UUID."""
 import uuid
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 
 from aidants.models import Structure
 from config.keyset import KeysetPage, RowCompare, parse_uuid
-from mandats.models import Autorisation, Mandat, StructureUsager, _now
+from mandats.models import (
+    Autorisation,
+    Mandat,
+    StructureUsager,
+    StructureUsagerQuerySet,
+    _now,
+)
 
 PAGE_SIZE = 25
 ORDER = ("family_name", "given_name", "usager_id")
@@ -24,7 +30,7 @@ parse_cursor = parse_uuid
 
 def _page(
     structure: Structure,
-    rows: QuerySet,
+    rows: StructureUsagerQuerySet,
     *,
     query: str = "",
     after: uuid.UUID | None = None,
@@ -64,7 +70,7 @@ def _page(
     )
 
 
-def _directory(structure: Structure) -> QuerySet:
+def _directory(structure: Structure) -> StructureUsagerQuerySet:
     return StructureUsager.objects.filter(
         structure=structure, usager__purged_at__isnull=True
     )
