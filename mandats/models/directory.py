@@ -15,13 +15,18 @@ is not copied here: the lists read it from the autorisations per row.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import models
+from django.apps import apps
+from django.db import connections, models
 from django.db.models import Q
 
 from aidants.models import Structure
 
 # The usager's columns copied into the directory.
 COPIED = ("family_name", "given_name", "preferred_username", "birthdate")
+
+
+def _usager_table() -> str:
+    return apps.get_model("mandats", "Usager")._meta.db_table
 
 
 class SearchMixin:
@@ -48,17 +53,23 @@ class SearchMixin:
 
 class StructureUsagerQuerySet(SearchMixin, models.QuerySet):
     def enter(self, usager, structure_id: int) -> None:
-        """Add (structure, usager) if absent: one INSERT … ON CONFLICT DO NOTHING."""
-        self.bulk_create(
-            [
-                StructureUsager(
-                    structure_id=structure_id,
-                    usager=usager,
-                    **{name: getattr(usager, name) for name in COPIED},
-                )
-            ],
-            ignore_conflicts=True,
-        )
+        """Add (structure, usager) if absent, the names read from the usager's
+        row in the same statement (INSERT … SELECT … ON CONFLICT DO NOTHING).
+        On PostgreSQL the row is read FOR SHARE: a concurrent name change
+        (`identify_usager` locks the usager FOR UPDATE, then updates every
+        directory row) either commits first, and its names are the ones
+        copied, or waits for this transaction and then updates this row too."""
+        connection = connections[self.db]
+        lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+        columns = ", ".join(COPIED)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {StructureUsager._meta.db_table}"  # noqa: S608 - constants
+                f" (structure_id, usager_id, {columns})"
+                f" SELECT %s, id, {columns} FROM {_usager_table()} WHERE id = %s{lock}"
+                " ON CONFLICT DO NOTHING",
+                [structure_id, usager.pk],
+            )
 
     def copy_names(self, usager) -> int:
         """Refresh the usager's copied columns in every structure's row."""
