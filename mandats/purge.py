@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 import audit
-from mandats.models import Mandat, Usager
+from mandats.models import Mandat, StructureUsager, Usager
 
 DEFAULT_RETENTION_DAYS = 5 * 365
 # Placeholder for the NOT NULL birthdate once purged (never shown: purged
@@ -81,6 +81,8 @@ def purge_batch(pks: list[int], *, days: int, now: datetime) -> list[str]:
             Usager.objects.filter(pk=pk).update(
                 **_BLANK, fc_sub=f"purged:{uuid}", purged_at=now
             )
+        # The directories' copies of the names too (mandats.models.directory).
+        StructureUsager.objects.forget(pk for pk, _ in targets)
         # The identity each mandate signed is personal data too.
         Mandat.objects.filter(usager_id__in=[pk for pk, _ in targets]).update(
             usager_identity={}

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bench.scale.shape import (
@@ -63,6 +64,7 @@ BIG_TABLES = (
     "mandats_usager",
     "mandats_mandat",
     "mandats_autorisation",
+    "mandats_structureusager",
     "audit_journalentry",
 )
 ACTIONS = (
@@ -312,6 +314,15 @@ def _fill_journal(cursor, shape: Shape, now: datetime) -> tuple[int, str]:
     return shape.entries, last
 
 
+def _fill_directory(cursor) -> None:
+    """The structures' usager directories, as migration
+    mandats/0007_structure_usager_fill_and_search fills them."""
+    from importlib import import_module  # a migration module: not importable by name
+
+    fill = import_module("mandats.migrations.0007_structure_usager_fill_and_search")
+    cursor.execute(fill.FILL)
+
+
 def load(shape: Shape) -> dict:
     from django.db import connection, transaction
 
@@ -343,6 +354,8 @@ def load(shape: Shape) -> dict:
         t = mark("usagers", t)
         _fill_mandates(cursor, shape, now)
         t = mark("mandates, autorisations", t)
+        _fill_directory(cursor)
+        t = mark("usager directories", t)
         count, head_hash = _fill_journal(cursor, shape, now)
         t = mark("journal (hash + COPY)", t)
         for table in BIG_TABLES:
@@ -368,9 +381,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--scale", choices=sorted(SHAPES), default="large")
+    parser.add_argument(
+        "--entries",
+        type=int,
+        help="journal entries (default: the scale's); fewer to load faster when"
+        " only the usager lists are measured",
+    )
     args = parser.parse_args()
+    shape = SHAPES[args.scale]
+    if args.entries is not None:
+        shape = replace(shape, entries=args.entries)
     _setup(args.database_url)
-    print(json.dumps(load(SHAPES[args.scale]), indent=2))  # noqa: T201
+    print(json.dumps(load(shape), indent=2))  # noqa: T201
 
 
 if __name__ == "__main__":

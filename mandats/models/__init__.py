@@ -18,6 +18,10 @@ from mandats.models.common import (  # noqa: F401
     insee_code,
     new_public_id,
 )
+from mandats.models.directory import (  # noqa: F401
+    StructureUsager,
+    StructureUsagerQuerySet,
+)
 from mandats.models.mandates import (  # noqa: F401
     Mandat,
     MandatQuerySet,

@@ -3,13 +3,14 @@
 import uuid
 from datetime import datetime
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aidants.models import Aidant, Structure
 from mandats.models.common import Duration, RevokedBy, Status, _now, new_public_id
+from mandats.models.directory import StructureUsager
 
 
 class MandatQuerySet(models.QuerySet):
@@ -124,6 +125,15 @@ class Mandat(models.Model):
 
     def __str__(self) -> str:
         return f"Mandat {self.uuid}"
+
+    def save(self, *args, **kwargs):
+        """Save; a new mandate enters its usager in the structure's directory
+        (mandats.models.directory) in the same transaction."""
+        adding = self._state.adding
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            if adding:
+                StructureUsager.objects.enter(self.usager, self.structure_id)
 
     @property
     def journal_id(self) -> str:

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
@@ -11,10 +11,11 @@ from aidants.models import Structure
 from audit.actions import ActorType
 from mandats.models.autorisations import Autorisation
 from mandats.models.common import COUNTRY_FRANCE, Gender, _now, insee_code
+from mandats.models.directory import COPIED, SearchMixin, StructureUsager
 from mandats.models.mandates import Mandat
 
 
-class UsagerQuerySet(models.QuerySet):
+class UsagerQuerySet(SearchMixin, models.QuerySet):
     def with_live_autorisations(
         self,
         structure: Structure,
@@ -55,24 +56,6 @@ class UsagerQuerySet(models.QuerySet):
             )
             .order_by("family_name", "given_name", "pk")
         )
-
-    def search(self, q: str) -> "UsagerQuerySet":
-        """Filter on names (each word) or on a birthdate typed dd/mm/yyyy."""
-        qs = self
-        for word in (q or "").split():
-            try:
-                born = datetime.strptime(word, "%d/%m/%Y").date()  # noqa: DTZ007
-            except ValueError:
-                born = None
-            if born is not None:
-                qs = qs.filter(birthdate=born)
-            else:
-                qs = qs.filter(
-                    Q(given_name__icontains=word)
-                    | Q(family_name__icontains=word)
-                    | Q(preferred_username__icontains=word)
-                )
-        return qs
 
 
 class Usager(models.Model):
@@ -127,6 +110,16 @@ class Usager(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        """Save; a change of names or birthdate reaches the structures'
+        directories (mandats.models.directory) in the same transaction."""
+        adding = self._state.adding
+        fields = kwargs.get("update_fields")
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            if not adding and (fields is None or set(fields) & set(COPIED)):
+                StructureUsager.objects.copy_names(self)
 
     @property
     def full_name(self) -> str:
