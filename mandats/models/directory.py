@@ -2,8 +2,8 @@
 who holds or held a mandate there, with the usager's sort and search columns
 copied, so that a list page is a range scan of the structure's own rows (index
 `structure_usager_order_idx`) and a search a scan restricted to them (on
-PostgreSQL, trigram GIN indexes led by structure_id, migration
-`0007_structure_usager_search`) whatever the number of usagers elsewhere.
+PostgreSQL, trigram GIN indexes on the copied names, migration
+`0007_structure_usager_fill_and_search`) whatever the number of usagers elsewhere.
 
 Kept exact in the transaction of every write that changes it: a mandate's
 creation enters the pair (`Mandat.save`), a change of the usager's names
@@ -26,6 +26,8 @@ COPIED = ("family_name", "given_name", "preferred_username", "birthdate")
 
 
 def _usager_table() -> str:
+    # By name: mandats.models.usagers imports this module (Usager.save keeps
+    # the directory's copies), so importing Usager here would be a cycle.
     return apps.get_model("mandats", "Usager")._meta.db_table
 
 
