@@ -81,8 +81,9 @@ class PreparedQuery:
                 if type(value) is type(sentinel) and value == sentinel
             ]
             slots.append(found[0] if found else None)
-        if sorted(s for s in slots if s) != sorted(self.kinds):
-            # A value used twice or transformed: refuse to guess.
+        if {s for s in slots if s} != set(self.kinds):
+            # A value transformed on its way to the SQL (a LIKE pattern, say):
+            # refuse to guess. A value used in several places fills each.
             raise RuntimeError(f"cannot prepare {sql[:80]}…")
         return queryset, compiler, sql, tuple(params), slots
 
@@ -115,3 +116,24 @@ class PreparedQuery:
         chained.query = query  # the setter resets values_list()'s iterable
         chained._iterable_class = iterable
         return list(chained)
+
+
+class PreparedFamily:
+    """One PreparedQuery per shape of a query whose SQL depends on something
+    other than its values (how many items an `IN` lists, a page size):
+    `family[key]` compiles `make(key)` the first time `key` is asked for."""
+
+    def __init__(self, make: Callable[[Any], PreparedQuery]) -> None:
+        self.make = make
+        self._members: dict[Any, PreparedQuery] = {}
+
+    def __getitem__(self, key: Any) -> PreparedQuery:
+        member = self._members.get(key)
+        if member is None:
+            member = self._members.setdefault(key, self.make(key))
+        return member
+
+
+def listed(prefix: str, values: list[Any]) -> dict[str, Any]:
+    """A list value as the named values of a PreparedQuery: prefix0, prefix1…"""
+    return {f"{prefix}{index}": value for index, value in enumerate(values)}

@@ -9,10 +9,12 @@ The cursor is a usager's UUID."""
 import uuid
 from datetime import datetime
 
+from django.db import router
 from django.db.models import OuterRef, Subquery
 
 from aidants.models import Structure
 from config.keyset import KeysetPage, RowCompare, parse_uuid
+from config.prepared import PreparedFamily, PreparedQuery, listed
 from mandats.models import (
     Autorisation,
     Mandat,
@@ -51,6 +53,17 @@ def _page(
     backward = after is None and before is not None
     order = [f"-{c}" for c in ORDER] if backward else list(ORDER)
     found = list(rows.order_by(*order)[: size + 1])
+    return _as_page(found, size=size, backward=backward, cursor=cursor)
+
+
+def _as_page(
+    found: list[StructureUsager],
+    *,
+    size: int,
+    backward: bool = False,
+    cursor: uuid.UUID | None = None,
+) -> KeysetPage:
+    """The page of usagers from the directory rows read (size + 1 at most)."""
     more = len(found) > size
     found = found[:size][::-1] if backward else found[:size]
     items = []
@@ -70,10 +83,46 @@ def _page(
     )
 
 
-def _directory(structure: Structure) -> StructureUsagerQuerySet:
+def _directory(structure: Structure | int) -> StructureUsagerQuerySet:
     return StructureUsager.objects.filter(
         structure=structure, usager__purged_at__isnull=True
     )
+
+
+def _live_rows(
+    structure: Structure | int, demarches: list[str], at: datetime | None = None
+) -> StructureUsagerQuerySet:
+    """The directory rows of usagers with a live autorisation with `structure`
+    for one of `demarches`."""
+    live = Autorisation.objects.live(at).filter(
+        structure=structure, usager=OuterRef("usager_id"), demarche__in=demarches
+    )
+    # A scalar subquery probed per row of the page (an id or NULL), not EXISTS:
+    # PostgreSQL may hash an EXISTS over every live autorisation of a large
+    # structure instead of walking the directory in order.
+    return (
+        _directory(structure)
+        .alias(live_id=Subquery(live.values("pk")[:1]))
+        .filter(live_id__isnull=False)
+    )
+
+
+def _first_live_page(shape: tuple[int, int]) -> PreparedQuery:
+    """The pick list's first page, unfiltered (nearly every authorization
+    request), for (how many démarches, page size)."""
+    count, size = shape
+
+    def build(*, structure_id, at, **codes):
+        demarches = [codes[f"d{i}"] for i in range(count)]
+        rows = _live_rows(structure_id, demarches, at).select_related("usager")
+        return rows.order_by(*ORDER)[: size + 1]
+
+    kinds = listed("d", ["str"] * count)
+    return PreparedQuery(build, structure_id="int", at="datetime", **kinds)
+
+
+# Compiled once per process and shape (config/prepared.py).
+_FIRST_LIVE_PAGE = PreparedFamily(_first_live_page)
 
 
 def live_usagers_page(
@@ -81,18 +130,17 @@ def live_usagers_page(
 ) -> KeysetPage:
     """The OIDC pick list: usagers with a live autorisation with `structure` for
     one of `demarches` (as `Usager.objects.with_live_autorisations`)."""
-    live = Autorisation.objects.live(at).filter(
-        structure=structure, usager=OuterRef("usager_id"), demarche__in=demarches
-    )
-    # A scalar subquery probed per row of the page (an id or NULL), not EXISTS:
-    # PostgreSQL may hash an EXISTS over every live autorisation of a large
-    # structure instead of walking the directory in order.
-    rows = (
-        _directory(structure)
-        .alias(live_id=Subquery(live.values("pk")[:1]))
-        .filter(live_id__isnull=False)
-    )
-    return _page(structure, rows, **page)
+    size = page.get("size", PAGE_SIZE)
+    cursor = page.get("after") or page.get("before")
+    if not page.get("query") and cursor is None and demarches:
+        found = _FIRST_LIVE_PAGE[len(demarches), size].run(
+            router.db_for_read(StructureUsager),
+            structure_id=structure.pk,
+            at=_now(at),
+            **listed("d", demarches),
+        )
+        return _as_page(found, size=size)
+    return _page(structure, _live_rows(structure, demarches, at), **page)
 
 
 def structure_usagers_page(

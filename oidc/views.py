@@ -26,7 +26,11 @@ from aidants import session as aidant_session
 from aidants.decorators import verified_aidant_required
 from aidants.demarches import Demarche, describe
 from aidants.passkeys import amr_for
-from mandats.models import Autorisation, Usager, live_autorisation
+from mandats.models import (
+    Usager,
+    live_autorisation,
+    live_autorisations_of,
+)
 from mandats.selectors import live_usagers_page, parse_cursor
 from mandats.services import authorize_use
 from oidc import access, claims, services
@@ -136,9 +140,8 @@ def _aidant_step(request, *, grant):
         # rep_scope: none of the démarches asked for is open to this structure.
         message = _("Aucune démarche demandée n'est ouverte à votre structure.")
         return _refused(request, grant, message)
-    usagers = Usager.objects.with_live_autorisations(structure, offered)
     if request.method == "POST":
-        return _approve(request, grant=grant, usagers=usagers, offered=offered)
+        return _approve(request, grant=grant, offered=offered)
     picked = _picked(request.GET.get("relais_usager"), structure, offered)
     if picked is not None:
         usager, demarches = picked
@@ -153,27 +156,42 @@ def _aidant_step(request, *, grant):
         size=PAGE_SIZE,
     )
     carried = _carried(request)
+    base_query = urlencode(carried)
+    pick = f"{reverse('oidc:authorize')}?{base_query}&relais_usager="
     return render(
         request,
         "oidc/select_usager.html",
         {
             "client": grant.client,
             "page": page,
+            # Each row's link and label, built here rather than per row in the
+            # template (a URL reversal and a translation each).
+            "rows": [
+                (
+                    usager,
+                    f"{pick}{usager.uuid}",
+                    _("Choisir %(name)s") % {"name": usager.given_name},
+                )
+                for usager in page
+            ],
             "query": query,
             "carried": carried,
-            "base_query": urlencode(carried),
+            "base_query": base_query,
             "demarches": [(code, Demarche(code).label) for code in offered],
         },
     )
 
 
-def _usager_param(value, usagers):
+def _usager_param(value, structure, offered):
+    """The usager `value` names among those holding a live autorisation with
+    `structure` for one of `offered` (404 otherwise)."""
     if not value:
         return None
     try:
         key = uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None
+    usagers = Usager.objects.with_live_autorisations(structure, offered)
     usager = usagers.filter(uuid=key).first()
     if usager is None:
         raise Http404
@@ -189,12 +207,8 @@ def _picked(value, structure, offered) -> tuple[Usager, list[str]] | None:
         key = uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None
-    live = list(
-        Autorisation.objects.live()
-        .for_structure(structure)
-        .filter(usager__uuid=key, usager__purged_at__isnull=True)
-        .filter(demarche__in=offered)
-        .select_related("usager")
+    live = live_autorisations_of(
+        structure=structure, usager_uuid=key, demarches=offered
     )
     if not live:
         raise Http404
@@ -221,14 +235,14 @@ def _demarche_page(request, grant, usager, demarches, error=None):
 
 
 @csrf_protect  # the aidant's approval is a form of ours
-def _approve(request, *, grant, usagers, offered):
+def _approve(request, *, grant, offered):
     value, demarche = (request.POST.get(f"relais_{k}") for k in ("usager", "demarche"))
     structure = request.user.current_structure
     # The usual case in one query; anything else as before.
     live = demarche in offered and live_autorisation(
         structure=structure, usager_uuid=value, demarche=demarche
     )
-    usager = live.usager if live else _usager_param(value, usagers)
+    usager = live.usager if live else _usager_param(value, structure, offered)
     if usager is not None and not demarche:
         # Nothing is pre-selected: say so on the same page rather than a dead end.
         error = _("Choisissez la démarche pour laquelle vous vous connectez.")

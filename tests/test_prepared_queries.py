@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from aidants.models import Habilitation
 from aidants.session_store import SessionStore
-from config.prepared import PreparedQuery
+from config.prepared import PreparedFamily, PreparedQuery, listed
 
 
 def test_a_session_expires_although_its_query_was_compiled_before(db):
@@ -52,3 +52,36 @@ def test_a_value_the_sql_does_not_carry_is_refused(db):
     )
     with pytest.raises(RuntimeError):
         prepared.run(aidant_id=1)
+
+
+def test_a_value_used_twice_fills_both_places(aidant, structure, other_structure):
+    prepared = PreparedQuery(
+        lambda aidant_id: (
+            Habilitation.objects.filter(aidant_id=aidant_id)
+            .filter(structure__habilitations__aidant_id=aidant_id)
+            .values_list("structure_id", flat=True)
+            .distinct()
+        ),
+        aidant_id="int",
+    )
+    assert prepared.run(aidant_id=aidant.pk) == [structure.pk]
+    assert prepared.run(aidant_id=aidant.pk + 1000) == []
+
+
+def test_a_family_compiles_one_query_per_shape(aidant, structure, other_structure):
+    def shape(count):
+        def build(**ids):
+            wanted = [ids[f"s{i}"] for i in range(count)]
+            return Habilitation.objects.filter(structure_id__in=wanted).values_list(
+                "structure_id", flat=True
+            )
+
+        return PreparedQuery(build, **listed("s", ["int"] * count))
+
+    family = PreparedFamily(shape)
+    assert family[1] is family[1] and family[1] is not family[2]
+    assert family[1].run(**listed("s", [structure.pk])) == [structure.pk]
+    assert family[2].run(**listed("s", [other_structure.pk, structure.pk])) == [
+        structure.pk
+    ]
+    assert family[2].run(**listed("s", [other_structure.pk, -1])) == []

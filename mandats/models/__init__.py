@@ -7,6 +7,7 @@ from mandats.models.autorisations import (  # noqa: F401
     Autorisation,
     AutorisationQuerySet,
     live_autorisation,
+    live_autorisations_of,
 )
 from mandats.models.common import (  # noqa: F401
     COUNTRY_FRANCE,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aidants.demarches import Demarche
 from aidants.models import Structure
-from config.prepared import PreparedQuery
+from config.prepared import PreparedFamily, PreparedQuery, listed
 from mandats.models.common import RevokedBy, Status, _now
 
 if TYPE_CHECKING:  # the usager module queries this one
@@ -151,3 +151,42 @@ def live_autorisation(
         at=timezone.now(),
     )
     return found[0] if found else None
+
+
+def _live_of_usager(count: int) -> PreparedQuery:
+    def build(*, structure_id, usager_uuid, at, **codes):
+        return (
+            Autorisation.objects.live(at)
+            .filter(
+                structure_id=structure_id,
+                usager__uuid=usager_uuid,
+                usager__purged_at__isnull=True,
+                demarche__in=[codes[f"d{i}"] for i in range(count)],
+            )
+            .select_related("usager")
+        )
+
+    kinds = listed("d", ["str"] * count)
+    return PreparedQuery(
+        build, structure_id="int", usager_uuid="uuid", at="datetime", **kinds
+    )
+
+
+# Compiled once per process and number of démarches: the démarche page.
+_LIVE_OF_USAGER = PreparedFamily(_live_of_usager)
+
+
+def live_autorisations_of(
+    *, structure: Structure, usager_uuid: uuid.UUID, demarches: list[str]
+) -> list[Autorisation]:
+    """The live autorisations of the usager `usager_uuid` (not purged) with
+    `structure` for one of `demarches`, each with its usager."""
+    if not demarches:
+        return []
+    return _LIVE_OF_USAGER[len(demarches)].run(
+        router.db_for_read(Autorisation),
+        structure_id=structure.pk,
+        usager_uuid=usager_uuid,
+        at=timezone.now(),
+        **listed("d", demarches),
+    )

@@ -3,7 +3,7 @@ page, every usager exactly once, in order, forward and back, with the search
 by name and by birthdate; never a COUNT."""
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -73,6 +73,31 @@ def test_search_by_name_and_birthdate_pages_in_order(crowd, query):
     assert ids == _expected(expected)
     assert len(ids) == len(set(ids))
     assert [[u.pk for u in p] for p in backward] == [[u.pk for u in p] for p in forward]
+
+
+@pytest.mark.parametrize("size", [1, 5, 20, 47, 50])
+@pytest.mark.parametrize("demarches", [["social"], ["social", "famille"], ["papiers"]])
+def test_the_prepared_first_page_lists_what_the_query_would(crowd, size, demarches):
+    """The first unfiltered page of the pick list is a query compiled once per
+    process (config/prepared.py); later pages and searches are built anew.
+    Both give the same usagers, for any démarches and page size."""
+    MandatFactory(structure=crowd, demarches=["famille"], usager__family_name="Abel")
+    first = live_usagers_page(crowd, demarches, size=size)
+    expected = _expected(Usager.objects.with_live_autorisations(crowd, demarches))
+    assert [u.pk for u in first] == expected[:size]
+    assert first.has_next == (len(expected) > size) and not first.has_previous
+    if first.has_next:
+        following = live_usagers_page(crowd, demarches, after=first.after, size=size)
+        assert [u.pk for u in following] == expected[size : 2 * size]
+
+
+def test_the_prepared_first_page_binds_the_time_of_each_run(crowd):
+    """Compiled once, the first page still leaves out a mandate the moment it
+    expires: the instant is a value of each run, never frozen in the SQL."""
+    soon = MandatFactory(structure=crowd, usager__family_name="Aaron")
+    assert live_usagers_page(crowd, ["social"], size=5).items[0] == soon.usager
+    later = soon.expires_at + timedelta(seconds=1)
+    assert soon.usager not in live_usagers_page(crowd, ["social"], at=later, size=5)
 
 
 def test_a_page_is_one_query_and_never_counts(crowd, django_assert_num_queries):
