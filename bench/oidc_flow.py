@@ -181,7 +181,7 @@ def start_gunicorn(env, port, workers, threads, cwd=BASE_DIR) -> subprocess.Pope
         "--threads",
         str(threads),
         "--worker-class",
-        "gthread",
+        os.environ.get("BENCH_WORKER_CLASS", "gthread"),
         "--log-level",
         "warning",
         # Longer than any pause of a driver thread: a pooled connection closed

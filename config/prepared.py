@@ -109,6 +109,7 @@ class PreparedQuery:
         run = copy.copy(compiler)
         run.connection = connection  # this thread's connection
         run.as_sql = lambda *args, **kwargs: (sql, bound)
+        run.get_converters = _converters_kept(run, connection, id(self))
         query = copy.copy(queryset.query)
         query.get_compiler = lambda *args, **kwargs: run
         chained = queryset._chain()
@@ -116,6 +117,23 @@ class PreparedQuery:
         chained.query = query  # the setter resets values_list()'s iterable
         chained._iterable_class = iterable
         return list(chained)
+
+
+def _converters_kept(run: Any, connection: Any, owner: int) -> Callable:
+    """The compiler's `get_converters`, worked out once per connection (they
+    are the connection's own functions) for this query's columns, then reused:
+    it was a good part of each run for the wide rows of select_related."""
+    kept = connection.__dict__.setdefault("relais_prepared_converters", {})
+    compute = type(run).get_converters
+
+    def get_converters(expressions):
+        key = (owner, len(expressions), id(expressions[0]) if expressions else 0)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = compute(run, expressions)
+        return found
+
+    return get_converters
 
 
 class PreparedFamily:
