@@ -2,8 +2,6 @@
 
 from typing import Any
 
-from django.db import transaction
-
 import audit
 from aidants.models import Aidant, Structure
 from mandats import access
@@ -26,7 +24,7 @@ def authorize_use(
     ACCESS_DENIED with the reason otherwise, in one transaction. Never raises on
     a refusal: the caller must stop when `decision.allowed` is False. `live`:
     see `access.can_act`."""
-    with transaction.atomic():
+    with audit.joined_atomic():
         decision = access.can_act(
             aidant=aidant,
             usager=usager,

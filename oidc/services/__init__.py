@@ -190,7 +190,7 @@ def mark_code_used(item: AuthorizationCode) -> None:
 def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token:
     """Store the hash of a fresh access token; journals TOKEN_ISSUED."""
     now = timezone.now()
-    with transaction.atomic():
+    with audit.joined_atomic():
         token = Token.objects.create(
             access_token_hash=sha256_hex(raw_token),
             client=code.client,

@@ -114,3 +114,29 @@ def test_a_step_over_budget_fails_listing_its_queries(aidant_client, rp, flow_da
     message = str(failure.value)
     assert "userinfo: 5 queries, budget 4" in message
     assert message.count('FROM "oidc_client"') == BUDGETS["userinfo"] + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_approval_and_the_exchange_are_one_transaction_without_savepoints(
+    aidant_client, rp, flow_data
+):
+    """Committed as in production (no test case transaction around): the
+    services join the view's transaction (audit.joined_atomic), so approving
+    and exchanging the code each open one transaction and no savepoint."""
+    _flow(aidant_client, rp, flow_data, _unmeasured)
+    control: dict[str, list[str]] = {}
+
+    @contextmanager
+    def watched(step):
+        with CaptureQueriesContext(connection) as captured:
+            yield
+        control[step] = [
+            q["sql"].split()[0].upper()
+            for q in captured
+            if not _counted(step, q["sql"]) or q["sql"].upper().startswith("COMMIT")
+        ]
+
+    _flow(aidant_client, rp, flow_data, watched)
+    for step in ("approve", "token"):
+        assert "SAVEPOINT" not in control[step], (step, control[step])
+        assert "RELEASE" not in control[step], (step, control[step])
