@@ -164,21 +164,27 @@ def _aidant_step(request, *, grant):
         {
             "client": grant.client,
             "page": page,
-            # Each row's link and label, built here rather than per row in the
-            # template (a URL reversal and a translation each).
-            "rows": [
-                (
-                    usager,
-                    f"{pick}{usager.uuid}",
-                    _("Choisir %(name)s") % {"name": usager.given_name},
-                )
-                for usager in page
-            ],
+            # Each row's texts and link, built here rather than per row in the
+            # template (a URL reversal, a translation and a date format each).
+            "rows": [_usager_row(usager, pick) for usager in page],
             "query": query,
             "carried": carried,
             "base_query": base_query,
             "demarches": [(code, Demarche(code).label) for code in offered],
         },
+    )
+
+
+def _usager_row(usager: Usager, pick: str) -> tuple[str, str, str, str]:
+    """(name, birthdate dd/mm/yyyy, link, link label) of a row of the list."""
+    name = f"{usager.given_name} {usager.family_name}"
+    if usager.preferred_username:
+        name = f"{name} ({usager.preferred_username})"
+    return (
+        name,
+        usager.birthdate.strftime("%d/%m/%Y"),
+        f"{pick}{usager.uuid}",
+        _("Choisir %(name)s") % {"name": usager.given_name},
     )
 
 
