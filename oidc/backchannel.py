@@ -26,6 +26,7 @@ from django.utils import timezone
 
 import audit
 from aidants.session_events import SessionsEnded
+from config.prepared import PreparedInsert
 from oidc import keys
 from oidc.claims import issuer, pairwise_id
 from oidc.keys import ID_TOKEN_ALGS
@@ -46,12 +47,16 @@ LOGOUT_TOKEN_TYP = "logout+jwt"  # noqa: S105 - a media type
 LOGOUT_TOKEN_TTL_SECONDS = 120
 
 
+# Compiled once per process (config/prepared.py): one per token exchange.
+_NEW_SESSION = PreparedInsert(ServiceSession)
+
+
 def open_service_session(*, code: AuthorizationCode, token: Token) -> None:
     """Remember the session a service opens with this code (its `sid`); called
     by `services.issue_token` inside its transaction. Not journaled: the token
     issuance is."""
     # One per code: a code is exchanged once, under the lock of its exchange.
-    ServiceSession.objects.create(
+    _NEW_SESSION.create(
         sid=code.uuid,
         client=code.client,
         aidant=code.aidant,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import audit
 from aidants.models import Aidant, Structure
-from config.prepared import PreparedQuery
+from config.prepared import PreparedInsert, PreparedQuery
 from mandats.models import Autorisation, Usager
 from oidc import backchannel
 from oidc.access import db_sessions, with_context
@@ -35,6 +35,10 @@ from oidc.services.clients import (  # noqa: F401 (re-exported)
     reset_client_secret,
     set_backchannel_logout_uri,
 )
+
+# The flow's inserts, compiled once per process (config/prepared.py).
+_NEW_CODE = PreparedInsert(AuthorizationCode)
+_NEW_TOKEN = PreparedInsert(Token)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def create_authorization_code(
     """Store the hash of a fresh 60-second code (the use itself was journaled
     by `mandats.services.authorize_use`)."""
     now = timezone.now()
-    return AuthorizationCode.objects.create(
+    return _NEW_CODE.create(
         code_hash=sha256_hex(code),
         client=client,
         aidant=context.aidant,
@@ -191,7 +195,7 @@ def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token
     """Store the hash of a fresh access token; journals TOKEN_ISSUED."""
     now = timezone.now()
     with audit.joined_atomic():
-        token = Token.objects.create(
+        token = _NEW_TOKEN.create(
             access_token_hash=sha256_hex(raw_token),
             client=code.client,
             aidant=code.aidant,
