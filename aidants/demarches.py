@@ -21,6 +21,11 @@ class Demarche(models.TextChoices):
     LOISIRS = "loisirs", _("Loisirs - Sport - Culture")
 
 
+# The codes in catalogue order, read once (`Demarche.values` builds a new list of
+# every choice at each use).
+CODES: tuple[str, ...] = tuple(Demarche.values)
+
+
 DESCRIPTIONS = {
     Demarche.PAPIERS: _(
         "Carte d'identité, passeport, permis de conduire, inscription sur les listes "

@@ -24,7 +24,7 @@ from authlib.oidc.core.errors import (
 )
 from authlib.oidc.core.util import create_half_hash
 
-from aidants.demarches import Demarche
+from aidants.demarches import CODES
 from oidc import access, claims, keys, services
 from oidc.models import AuthorizationCode, Client
 
@@ -142,7 +142,7 @@ def requested_rep_scope(raw: str | None) -> list[str] | None:
         wanted |= set(values)
     if not restricted:
         return None
-    return [code for code in Demarche.values if code in wanted]
+    return [code for code in CODES if code in wanted]
 
 
 def requested_claims(data: dict[str, Any]) -> dict[str, Any] | None:

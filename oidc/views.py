@@ -135,7 +135,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
 @verified_aidant_required
 def _aidant_step(request, *, grant):
     structure = request.user.current_structure
-    offered = [c for c in grant.offered_demarches() if c in structure.demarches()]
+    open_here = set(structure.demarches())
+    offered = [c for c in grant.offered_demarches() if c in open_here]
     if not offered:
         # rep_scope: none of the démarches asked for is open to this structure.
         message = _("Aucune démarche demandée n'est ouverte à votre structure.")

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aidants.demarches import Demarche
+from aidants.demarches import CODES
 from aidants.validators import validate_siret
 
 
@@ -53,5 +53,7 @@ class Structure(models.Model):
 
     def demarches(self) -> list[str]:
         """The démarche codes this structure's aidants may use, in catalogue order."""
-        allowed = set(self.allowed_demarches or Demarche.values)
-        return [code for code in Demarche.values if code in allowed]
+        if not self.allowed_demarches:
+            return list(CODES)
+        allowed = set(self.allowed_demarches)
+        return [code for code in CODES if code in allowed]

@@ -13,7 +13,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aidants.demarches import Demarche
+from aidants.demarches import CODES
 
 # Scopes and the claims they release (FranceConnect also accepts one scope per
 # claim, e.g. "given_name"; both spellings are honoured).
@@ -188,7 +188,7 @@ class Client(models.Model):
     def demarches(self) -> list[str]:
         """The démarche codes this service serves, in catalogue order."""
         allowed = set(self.allowed_demarches or [])
-        return [code for code in Demarche.values if code in allowed]
+        return [code for code in CODES if code in allowed]
 
     # authlib ClientMixin ------------------------------------------------------
     def get_client_id(self) -> str:
