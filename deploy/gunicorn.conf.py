@@ -23,9 +23,12 @@ def _env_int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("RELAIS_GUNICORN_BIND", "127.0.0.1:8000")
-# Threads: requests wait on PostgreSQL, not on CPU. 2 workers x 4 threads per core.
+# One worker per core, 4 threads each: the threads keep a request answered
+# while others wait on PostgreSQL (a lock, a slow statement); more processes than
+# cores only cost CPU (bench/oidc_flow.py on 2 cores: 2x4 used 2-3 ms less per
+# flow than 4x4, docs/performance.md "Per-flow cost").
 worker_class = "gthread"
-workers = _env_int("WORKERS", 2 * (os.cpu_count() or 1))
+workers = _env_int("WORKERS", os.cpu_count() or 1)
 threads = _env_int("THREADS", 4)
 # Pending connections beyond the workers' reach wait in the kernel, not in Python.
 backlog = _env_int("BACKLOG", 256)
