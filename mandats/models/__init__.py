@@ -11,6 +11,7 @@ from mandats.models.autorisations import (  # noqa: F401
 )
 from mandats.models.common import (  # noqa: F401
     COUNTRY_FRANCE,
+    IDENTITY_FIELDS,
     Duration,
     Gender,
     RevokedBy,

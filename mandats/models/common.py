@@ -13,6 +13,18 @@ insee_code = RegexValidator(
     r"^[0-9][0-9AB][0-9]{3}$", _("Code INSEE à 5 caractères attendu.")
 )
 COUNTRY_FRANCE = "99100"
+# The identity a usager record holds, as FranceConnect gives it: also the names
+# of the OIDC claims the bridge serves from it (oidc.models.IDENTITY_CLAIMS).
+IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "birthdate",
+    "gender",
+    "birthplace",
+    "birthcountry",
+    "email",
+    "preferred_username",
+)
 
 
 class Gender(models.TextChoices):

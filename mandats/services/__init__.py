@@ -17,7 +17,14 @@ from aidants.models import Aidant, Structure
 from mandats import access
 from mandats.attestation import verification_url
 from mandats.exceptions import InvalidMandat, NotAllowed
-from mandats.models import Autorisation, Duration, Mandat, RevokedBy, Usager
+from mandats.models import (
+    IDENTITY_FIELDS,
+    Autorisation,
+    Duration,
+    Mandat,
+    RevokedBy,
+    Usager,
+)
 from mandats.services.consent import (
     check_consent,
     consent_evidence,
@@ -46,16 +53,6 @@ __all__ = [
     "revoke_mandat",
     "sub_digest",
 ]
-IDENTITY_FIELDS = (
-    "given_name",
-    "family_name",
-    "birthdate",
-    "gender",
-    "birthplace",
-    "birthcountry",
-    "email",
-    "preferred_username",
-)
 
 
 def identify_usager(

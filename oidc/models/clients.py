@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aidants.demarches import CODES
+from mandats.models import IDENTITY_FIELDS
 
 # Scopes and the claims they release (FranceConnect also accepts one scope per
 # claim, e.g. "given_name"; both spellings are honoured).
@@ -36,16 +37,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
         "birthcountry",
     ),
 }
-IDENTITY_CLAIMS = (
-    "given_name",
-    "family_name",
-    "birthdate",
-    "gender",
-    "birthplace",
-    "birthcountry",
-    "email",
-    "preferred_username",
-)
+# The usager's identity, claim by claim: the fields the usager record holds.
+IDENTITY_CLAIMS = IDENTITY_FIELDS
 SUPPORTED_SCOPES = ("openid", *SCOPE_CLAIMS, *IDENTITY_CLAIMS)
 
 
