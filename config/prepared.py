@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -160,7 +160,10 @@ def listed(prefix: str, values: list[Any]) -> dict[str, Any]:
     return {f"{prefix}{index}": value for index, value in enumerate(values)}
 
 
-class PreparedInsert:
+_M = TypeVar("_M", bound=Model)
+
+
+class PreparedInsert(Generic[_M]):
     """`Model.objects.create(**values)` for a hot write, its INSERT compiled once
     per process and database: the statement Django writes (defaults, `pre_save`
     and the new primary key read back), without building it again each time.
@@ -168,7 +171,7 @@ class PreparedInsert:
     Model signals are not sent: while anything listens to the model's
     `pre_save` or `post_save` (auditlog, say), `create` is Django's own."""
 
-    def __init__(self, model: type[Model]) -> None:
+    def __init__(self, model: type[_M]) -> None:
         self.model = model
         self._compiled: dict[str, tuple[str, Any] | None] = {}
 
@@ -186,7 +189,7 @@ class PreparedInsert:
     def returning(self) -> list:
         return self.model._meta.db_returning_fields
 
-    def create(self, **values: Any) -> Model:
+    def create(self, **values: Any) -> _M:
         model = self.model
         if pre_save.has_listeners(model) or post_save.has_listeners(model):
             return model._default_manager.create(**values)
