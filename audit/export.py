@@ -70,14 +70,13 @@ def _rows(queryset) -> Iterator[dict[str, Any]]:
         }
 
 
-def csv_lines(queryset) -> Iterable[bytes]:
-    """CSV in UTF-8 (header + one line per entry, in the queryset's order),
-    yielded in batches of lines: one csv.writer call and one chunk per BATCH
-    entries."""
+def csv_lines(queryset) -> Iterable[str]:
+    """CSV (header + one line per entry, in the queryset's order), yielded in
+    batches of lines: one csv.writer call and one chunk per BATCH entries."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    yield ("\ufeff" + buffer.getvalue()).encode()  # BOM: spreadsheets read UTF-8
+    yield "\ufeff" + buffer.getvalue()  # BOM: spreadsheets read UTF-8
     if connections[queryset.db].vendor == "postgresql":
         # The same lines, formatted by the server (audit.export_sql).
         yield from export_sql.lines(queryset, _FIELDS, _labels(), BATCH)
@@ -93,11 +92,11 @@ def csv_lines(queryset) -> Iterable[bytes]:
         yield _written(buffer, writer, batch)
 
 
-def _written(buffer: io.StringIO, writer: Any, rows: list[list[Any]]) -> bytes:
+def _written(buffer: io.StringIO, writer: Any, rows: list[list[Any]]) -> str:
     buffer.seek(0)
     buffer.truncate()
     writer.writerows(rows)
-    return buffer.getvalue().encode()
+    return buffer.getvalue()
 
 
 def json_chunks(queryset) -> Iterable[str]:

@@ -1,21 +1,21 @@
-"""PostgreSQL: the journal's CSV lines formatted by the server, streamed by COPY.
+"""PostgreSQL: the journal's CSV lines formatted by the server.
 
 Each line is built in SQL exactly as `audit.export.csv_lines` writes it in Python
 (csv.writer's minimal quoting, "\\r\\n", the formula guard, `isoformat()` of the
-UTC time, the action's label, `details` as JSON), and `COPY (…) TO STDOUT`
-streams the lines as the server produces them: the process relays bytes, with no
-Python object per entry and no cursor materialized first. `details` is jsonb's
-own text, which is what `json.dumps` writes of it with the default separators
-(keys in jsonb's order, the same escapes), except for floats that Python would
-write in exponent notation (never journaled).
+UTC time, the action's label, `details` as JSON): the process then only streams
+one text column per entry. `details` is jsonb's own text, which is what
+`json.dumps` writes of it with the default separators (keys in jsonb's order,
+the same escapes), except for floats that Python would write in exponent
+notation (never journaled).
 
 The query sorts the entries' plain columns, then formats the sorted rows (an
 outer query), without JIT compilation (it costs more than it saves on these
-string functions) and with room to sort a month in memory.
+string functions) and with room to sort a month in memory; its cursor lives in
+a transaction, so the server sends the lines as it makes them instead of
+materializing them all first (a cursor WITH HOLD).
 """
 
 import json
-import re
 from collections.abc import Iterator
 
 from django.core.exceptions import EmptyResultSet
@@ -24,18 +24,6 @@ from django.db import connections, transaction
 _FORMULA = "('=', '+', '-', '@')"
 # First characters csv_lines guards (= + - @), as ascii() codes.
 _FORMULA_CODES = "(43, 45, 61, 64)"
-# COPY's text format escapes these after a backslash (and nothing else, with
-# the default tab delimiter: it is escaped as \t).
-_COPY_ESCAPES = {
-    b"\\": b"\\",
-    b"b": b"\b",
-    b"f": b"\f",
-    b"n": b"\n",
-    b"r": b"\r",
-    b"t": b"\t",
-    b"v": b"\v",
-}
-_COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 # Sessions' settings for the export's statement only (SET LOCAL).
 _SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
 
@@ -113,20 +101,10 @@ def line_sql(fields: tuple[str, ...]) -> str:
     )
 
 
-def _unescaped(data: bytes) -> bytes:
-    """COPY's text rows as the lines themselves: "\\r\\n" line ends (COPY ends a
-    row with a bare LF and escapes every LF inside it), then the escapes."""
-    data = data.replace(b"\n", b"\r\n")
-    if b"\\" in data:
-        data = _COPY_ESCAPE.sub(lambda match: _COPY_ESCAPES[match[1]], data)
-    return data
-
-
 def lines(
     queryset, fields: tuple[str, ...], labels: dict[str, str], chunk: int
-) -> Iterator[bytes]:
-    """The CSV lines (UTF-8) of `queryset`, in its order, joined by `chunk`
-    entries."""
+) -> Iterator[str]:
+    """The CSV lines of `queryset`, in its order, joined by `chunk` entries."""
     compiler = queryset.values_list(*fields).query.get_compiler(queryset.db)
     try:
         inner, inner_params = compiler.as_sql()
@@ -136,24 +114,23 @@ def lines(
     # Every value is a parameter: the SQL is built from field names and the
     # compiled queryset only.
     order = _order(queryset)
-    sql = f"COPY (SELECT {line} FROM ({inner}) AS e ORDER BY {order}) TO STDOUT"  # noqa: S608
+    sql = f"SELECT {line} || E'\\r\\n' FROM ({inner}) AS e ORDER BY {order}"  # noqa: S608
     cells = json.dumps({code: _python_cell(text) for code, text in labels.items()})
     params = [cells] * line.count("%s") + list(inner_params)
-    with (
-        transaction.atomic(using=queryset.db),
-        connections[queryset.db].cursor() as cursor,
-    ):
-        for setting in _SETTINGS:
-            cursor.execute(setting)
-        with cursor.cursor.copy(sql, params) as copy:
-            batch: list = []
-            for row in copy:
-                batch.append(row)
-                if len(batch) >= chunk:
-                    yield _unescaped(b"".join(batch))
-                    batch = []
-            if batch:
-                yield _unescaped(b"".join(batch))
+    connection = connections[queryset.db]
+    # In a transaction, the server-side cursor is not WITH HOLD: the server
+    # sends rows as it makes them, instead of materializing them all first.
+    with transaction.atomic(using=queryset.db):
+        with connection.cursor() as cursor:
+            for setting in _SETTINGS:
+                cursor.execute(setting)
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(chunk):
+                yield "".join([row[0] for row in rows])
+        finally:
+            cursor.close()
 
 
 def _order(queryset) -> str:
