@@ -24,8 +24,18 @@ from django.db import connections, transaction
 _FORMULA = "('=', '+', '-', '@')"
 # First characters csv_lines guards (= + - @), as ascii() codes.
 _FORMULA_CODES = "(43, 45, 61, 64)"
-# Sessions' settings for the export's statement only (SET LOCAL).
-_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
+# Settings for the export's transaction only (SET LOCAL). Bitmap scans, not
+# index scans: the planner costs a scan of a structure's (or an actor's) index
+# as random heap reads (the leading column's correlation is near 0) and walks
+# the global created_at or seq index instead, reading every structure's
+# entries; a bitmap scan reads only the scope's, in heap order (one month of
+# the large structure: 43 ms instead of 140 ms; its whole journal, 2 M
+# entries: 2.9 s instead of 4.1 s).
+_SETTINGS = (
+    "SET LOCAL jit = off",
+    "SET LOCAL work_mem = '64MB'",
+    "SET LOCAL enable_indexscan = off",
+)
 
 
 def _python_cell(text: str) -> str:
