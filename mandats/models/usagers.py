@@ -92,13 +92,8 @@ class Usager(models.Model):
         verbose_name = _("usager")
         verbose_name_plural = _("usagers")
         ordering = ["family_name", "given_name"]
-        indexes = [
-            # The pick lists' order, and their keyset pages (mandats.selectors).
-            models.Index(
-                fields=["family_name", "given_name", "id"], name="usager_name_order_idx"
-            ),
-            models.Index(fields=["birthdate"], name="usager_birthdate_idx"),
-        ]
+        # No name or birthdate index: the usager lists read the structures'
+        # directory (mandats.models.directory); migration 0008 dropped them.
         constraints = [
             models.UniqueConstraint(
                 fields=["fc_issuer", "fc_sub"], name="usager_unique_fc_identity"

@@ -66,8 +66,9 @@ def journal(aidant, structure):
                 actor=aidant,
                 structure=structure,
                 usager=f"usager-{index}",
-                demarche=["social", "=HYPERLINK(1)", "-1", "@x", ""][index % 5],
-                client=["svc", "+33", ""][index % 3],
+                demarche=["social", "=HYPERLINK(1)", "-1", "@x", "", "a,b"][index % 6],
+                # Control characters and a backslash, written as they are.
+                client=["svc", "+33", "", 'x\r\ny\t\\z\b\v\f"'][index % 4],
                 details=details[index % len(details)],
             )
     return JournalEntry.objects.order_by("seq")
