@@ -1,7 +1,8 @@
 """Benchmark: complete OIDC flows from N concurrent aidants against gunicorn.
 
     .venv/bin/python -m bench.oidc_flow [--aidants 8[,16]] [--flows 20]
-        [--workers 2] [--threads 4] [--database-url URL] [--baseline REV]
+        [--workers 2] [--threads 4] [--worker-class gthread|sync]
+        [--database-url URL] [--baseline REV]
         [--rounds 2] [--profile-dir DIR] [--json]
 
 Builds a throwaway SQLite database (or uses the empty database given by
@@ -168,7 +169,9 @@ def _ensure_usagers(siret: str) -> None:
         )
 
 
-def start_gunicorn(env, port, workers, threads, cwd=BASE_DIR) -> subprocess.Popen:
+def start_gunicorn(
+    env, port, workers, threads, cwd=BASE_DIR, worker_class="gthread"
+) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
@@ -181,7 +184,7 @@ def start_gunicorn(env, port, workers, threads, cwd=BASE_DIR) -> subprocess.Pope
         "--threads",
         str(threads),
         "--worker-class",
-        os.environ.get("BENCH_WORKER_CLASS", "gthread"),
+        worker_class,
         "--log-level",
         "warning",
         # Longer than any pause of a driver thread: a pooled connection closed
@@ -385,7 +388,12 @@ class Target:
         seed = prepare_tree(tree, self.env, max(args.aidants))
         self.rp = seed["client"]
         self.server = start_gunicorn(
-            tree_env(self.env, tree), self.port, args.workers, args.threads, tree
+            tree_env(self.env, tree),
+            self.port,
+            args.workers,
+            args.threads,
+            tree,
+            args.worker_class,
         )
         self.browsers = []
         for account in seed["aidants"][: max(args.aidants)]:
@@ -473,7 +481,11 @@ def summarize(phases: list[dict], target: Target, aidants: int, args) -> dict:
         "elapsed_s": round(elapsed, 2),
         "flows_per_s": round(flows / elapsed, 2) if elapsed else 0,
         "server_cpu_ms_per_flow": round(1000 * cpu / flows, 1) if flows else None,
-        "gunicorn": {"workers": args.workers, "threads": args.threads},
+        "gunicorn": {
+            "worker_class": args.worker_class,
+            "workers": args.workers,
+            "threads": args.threads,
+        },
         "database": target.database,
         "steps_ms": {
             step: {
@@ -557,7 +569,8 @@ def run(args) -> list[dict]:
 
 def report(results: list[dict], args) -> str:
     lines = [
-        f"{results[0]['database']}, gunicorn {args.workers}x{args.threads}, "
+        f"{results[0]['database']}, gunicorn {args.worker_class} "
+        f"{args.workers}x{args.threads}, "
         f"{args.rounds} round(s) of {args.flows} flows per aidant",
         f"{'target':<22} {'aidants':>7} {'flows':>6} {'errors':>6} "
         f"{'flows/s':>8} {'CPU ms/flow':>11}  "
@@ -598,6 +611,12 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=20, help="flows per aidant")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--worker-class",
+        choices=("gthread", "sync"),
+        default="gthread",
+        help="gthread: deploy/gunicorn.conf.py's; sync: one request per process",
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--baseline", default="", help="git revision to compare")
     parser.add_argument("--rounds", type=int, default=1)
