@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connections
 
-from audit.backends.postgresql.base import HEALTH_CHECK_AFTER_IDLE_S
+from audit.backends.postgresql.base import HEALTH_CHECK_AFTER_IDLE_S, has_pending_input
 
 
 @pytest.mark.postgres
@@ -36,3 +36,34 @@ def test_only_an_idle_connection_is_checked_before_its_request(monkeypatch):
     next_request()
     assert len(checks) == 2  # idle for a while: checked again
     assert connection.connection is not None  # and kept, since it answered
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_connection_the_server_ended_is_checked_and_replaced_at_once():
+    """Used a moment ago but ended by the server since (a restart, a terminated
+    backend): the socket says so without a round trip, Django's check runs,
+    fails, and the request gets a new connection instead of an error."""
+    other = connections.create_connection("default")
+    try:
+        other.ensure_connection()
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        other.health_check_enabled = True
+        other.relais_last_request = time.monotonic()  # in use a moment ago
+        assert not has_pending_input(other.connection)
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 5
+        while not has_pending_input(other.connection):
+            assert time.monotonic() < deadline, "the ended session went unnoticed"
+            time.sleep(0.05)
+        other.health_check_done = False  # a new request
+        other.close_if_health_check_failed()
+        assert other.connection is None  # dropped before any statement failed
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] != pid
+    finally:
+        other.close()
