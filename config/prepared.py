@@ -196,17 +196,17 @@ class PreparedInsert(Generic[_M]):
         obj = model(**values)
         alias = router.db_for_write(model, instance=obj)
         connection = connections[alias]
-        params = [
-            field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-            for field in self.fields
-        ]
         if alias not in self._compiled:
-            self._compiled[alias] = self._compile(alias, obj, params)
+            self._compiled[alias] = self._compile(alias, obj)
         compiled = self._compiled[alias]
         if compiled is None:  # a statement of another shape: Django's own
             obj.save(force_insert=True, using=alias)
             return obj
         sql, returning_params = compiled
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+            for field in self.fields
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             if connection.features.can_return_columns_from_insert:
@@ -222,13 +222,13 @@ class PreparedInsert(Generic[_M]):
         obj._state.db = alias
         return obj
 
-    def _compile(self, alias: str, obj: Model, params: list) -> tuple[str, Any] | None:
+    def _compile(self, alias: str, obj: Model) -> tuple[str, Any] | None:
         query = InsertQuery(self.model)
         query.insert_values(self.fields, [obj])
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = self.returning
         statements = compiler.as_sql()
-        values = "VALUES (" + ", ".join(["%s"] * len(params)) + ")"
+        values = "VALUES (" + ", ".join(["%s"] * len(self.fields)) + ")"
         if len(statements) != 1 or values not in statements[0][0]:
             return None  # placeholders that are not plain values: not prepared
         return statements[0][0], getattr(compiler, "returning_params", ())
