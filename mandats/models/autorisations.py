@@ -41,6 +41,17 @@ class AutorisationQuerySet(models.QuerySet):
     def for_usager(self, usager: "Usager") -> "AutorisationQuerySet":
         return self.filter(usager=usager)
 
+    def of_usager_here(
+        self, structure_id: int, usager_uuid: object
+    ) -> "AutorisationQuerySet":
+        """With the structure `structure_id`, of the usager `usager_uuid`
+        (never a purged one)."""
+        return self.filter(
+            structure_id=structure_id,
+            usager__uuid=usager_uuid,
+            usager__purged_at__isnull=True,
+        )
+
 
 class Autorisation(models.Model):
     """One démarche of a mandate; revocable alone.
@@ -117,12 +128,8 @@ class Autorisation(models.Model):
 def _live_pick(structure_id, usager_uuid, demarche, at):
     return (
         Autorisation.objects.live(at)
-        .filter(
-            structure_id=structure_id,
-            usager__uuid=usager_uuid,
-            usager__purged_at__isnull=True,
-            demarche=demarche,
-        )
+        .of_usager_here(structure_id, usager_uuid)
+        .filter(demarche=demarche)
         .select_related("usager", "mandat", "mandat__usager", "mandat__structure")[:1]
     )
 
@@ -157,12 +164,8 @@ def _live_of_usager(count: int) -> PreparedQuery:
     def build(*, structure_id, usager_uuid, at, **codes):
         return (
             Autorisation.objects.live(at)
-            .filter(
-                structure_id=structure_id,
-                usager__uuid=usager_uuid,
-                usager__purged_at__isnull=True,
-                demarche__in=[codes[f"d{i}"] for i in range(count)],
-            )
+            .of_usager_here(structure_id, usager_uuid)
+            .filter(demarche__in=[codes[f"d{i}"] for i in range(count)])
             .select_related("usager")
         )
 
