@@ -189,22 +189,6 @@ def _usager_row(usager: Usager, pick: str) -> tuple[str, str, str, str]:
     )
 
 
-def _usager_param(value, structure, offered):
-    """The usager `value` names among those holding a live autorisation with
-    `structure` for one of `offered` (404 otherwise)."""
-    if not value:
-        return None
-    try:
-        key = uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
-    usagers = Usager.objects.with_live_autorisations(structure, offered)
-    usager = usagers.filter(uuid=key).first()
-    if usager is None:
-        raise Http404
-    return usager
-
-
 def _picked(value, structure, offered) -> tuple[Usager, list[str]] | None:
     """The picked usager and their live démarches among `offered`, in one
     query; 404 when the usager holds none (same set as the list's)."""
@@ -249,12 +233,12 @@ def _approve(request, *, grant, offered):
     live = demarche in offered and live_autorisation(
         structure=structure, usager_uuid=value, demarche=demarche
     )
-    usager = live.usager if live else _usager_param(value, structure, offered)
-    if usager is not None and not demarche:
+    picked = None if live else _picked(value, structure, offered)
+    usager = live.usager if live else (picked[0] if picked else None)
+    if picked is not None and not demarche:
         # Nothing is pre-selected: say so on the same page rather than a dead end.
         error = _("Choisissez la démarche pour laquelle vous vous connectez.")
-        demarches = _picked(str(usager.uuid), structure, offered)[1]
-        return _demarche_page(request, grant, usager, demarches, error=error)
+        return _demarche_page(request, grant, picked[0], picked[1], error=error)
     if usager is None or demarche not in offered:
         return render(
             request,
