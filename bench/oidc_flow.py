@@ -15,9 +15,11 @@ relying party would:
     authorize (usager list) -> pick (démarche page) -> approve (code)
     -> token (client_secret_basic + PKCE) -> userinfo
 
-It reports flows per second, p50/p95 per step, and the server's CPU time per flow
-(gunicorn master and workers, from /proc). The project's own database is never
-touched.
+It reports flows per second, p50/p95 per step, the server's CPU time per flow
+(gunicorn master and workers, from /proc) and the driver's own (this process).
+The measured phases are driven by `bench/wire.py`, a light client (one
+connection for the browser's three requests of a flow, one for the relying
+party's two); login uses `requests`. The project's own database is never touched.
 
 `--baseline REV` checks REV out into a temporary `git worktree`, prepares its own
 database with REV's code (a second PostgreSQL database next to the given one) and
@@ -31,6 +33,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
@@ -49,6 +52,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+
+from bench.wire import Wire, basic
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STEPS = ("authorize", "pick", "approve", "token", "userinfo")
@@ -266,7 +271,9 @@ def login(browser: Browser, account: dict) -> None:
     check(response.status_code == 302, f"otp: {response.status_code}")
 
 
-def one_flow(browser: Browser, rp: dict, timings: dict[str, list[float]]) -> None:
+def one_flow(browser: Wire, service: Wire, rp: dict, timings) -> None:
+    """authorize -> pick -> approve as the aidant's browser, then token and
+    userinfo as the relying party's back end."""
     verifier = secrets.token_urlsafe(48)
     challenge = (
         base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -292,40 +299,28 @@ def one_flow(browser: Browser, rp: dict, timings: dict[str, list[float]]) -> Non
         return result
 
     listing = timed("authorize", lambda: browser.get(url))
-    check(listing.status_code == 200, f"authorize: {listing.status_code}")
+    check(listing.status == 200, f"authorize: {listing.status}")
     usagers = USAGER_LINK.findall(listing.text)
     picked = secrets.choice(usagers)
     page = timed("pick", lambda: browser.get(f"{url}&relais_usager={picked}"))
+    check(page.status == 200, f"pick: {page.status}")
     form = fields_of(page.text)
     form.update(relais_usager=picked, relais_demarche="social")
     answer = timed("approve", lambda: browser.post("/oidc/authorize", form))
-    check(answer.status_code == 302, f"approve: {answer.status_code}")
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = timed(
-        "token",
-        lambda: requests.post(
-            browser.base + "/oidc/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": rp["redirect_uri"],
-                "code_verifier": verifier,
-            },
-            auth=(rp["client_id"], rp["client_secret"]),
-            timeout=30,
-        ),
-    )
-    check(token.status_code == 200, f"token: {token.status_code} {token.text}")
-    access = token.json()["access_token"]
-    info = timed(
-        "userinfo",
-        lambda: requests.get(
-            browser.base + "/oidc/userinfo",
-            headers={"Authorization": f"Bearer {access}"},
-            timeout=30,
-        ),
-    )
-    check(info.status_code == 200, f"userinfo: {info.status_code}")
+    check(answer.status == 302, f"approve: {answer.status}")
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": rp["redirect_uri"],
+        "code_verifier": verifier,
+    }
+    credentials = basic(rp["client_id"], rp["client_secret"])
+    token = timed("token", lambda: service.post("/oidc/token", form, credentials))
+    check(token.status == 200, f"token: {token.status} {token.text}")
+    bearer = {"Authorization": f"Bearer {json.loads(token.text)['access_token']}"}
+    info = timed("userinfo", lambda: service.get("/oidc/userinfo", bearer))
+    check(info.status == 200, f"userinfo: {info.status}")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -412,19 +407,29 @@ def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> d
     errors: list[str] = []
     lock = threading.Lock()
 
-    def worker(browser):
+    def worker(browser: Browser):
         local: dict[str, list[float]] = {step: [] for step in STEPS}
+        cookies = {cookie.name: cookie.value for cookie in browser.session.cookies}
+        aidant = Wire("127.0.0.1", target.port, cookies)
+        service = Wire("127.0.0.1", target.port)
         for _ in range(flows):
             try:
-                one_flow(browser, target.rp, local)
-            except (FlowError, requests.RequestException) as exc:
+                one_flow(aidant, service, target.rp, local)
+            except (FlowError, OSError, http.client.HTTPException) as exc:
                 errors.append(str(exc))
+            # New connections for the next flow: a connection stays with the
+            # worker that accepted it, and eight long-lived ones could leave a
+            # worker with most of the load (nginx spreads its requests over idle
+            # upstream connections; a fixed driver thread cannot).
+            aidant.close()
+            service.close()
         with lock:
             for step in STEPS:
                 timings[step].extend(local[step])
 
     spy = _start_profile(target.server.pid, profile) if profile else None
     cpu_before = cpu_seconds(target.server.pid)
+    client_before = time.process_time()
     started = time.perf_counter()
     threads = [
         threading.Thread(target=worker, args=(b,)) for b in target.browsers[:aidants]
@@ -435,6 +440,7 @@ def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> d
         thread.join()
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(target.server.pid) - cpu_before
+    client_cpu = time.process_time() - client_before
     if spy is not None:
         _stop_profile(spy)
     return {
@@ -442,6 +448,7 @@ def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> d
         "errors": errors,
         "elapsed": elapsed,
         "cpu": cpu,
+        "client_cpu": client_cpu,
         "timings": timings,
     }
 
@@ -470,6 +477,7 @@ def summarize(phases: list[dict], target: Target, aidants: int, args) -> dict:
     flows = sum(p["flows"] for p in phases)
     elapsed = sum(p["elapsed"] for p in phases)
     cpu = sum(p["cpu"] for p in phases)
+    client_cpu = sum(p["client_cpu"] for p in phases)
     errors = [e for p in phases for e in p["errors"]]
     timings = {s: [v for p in phases for v in p["timings"][s]] for s in STEPS}
     return {
@@ -481,6 +489,9 @@ def summarize(phases: list[dict], target: Target, aidants: int, args) -> dict:
         "elapsed_s": round(elapsed, 2),
         "flows_per_s": round(flows / elapsed, 2) if elapsed else 0,
         "server_cpu_ms_per_flow": round(1000 * cpu / flows, 1) if flows else None,
+        "client_cpu_ms_per_flow": (
+            round(1000 * client_cpu / flows, 1) if flows else None
+        ),
         "gunicorn": {
             "worker_class": args.worker_class,
             "workers": args.workers,
@@ -573,13 +584,14 @@ def report(results: list[dict], args) -> str:
         f"{args.workers}x{args.threads}, "
         f"{args.rounds} round(s) of {args.flows} flows per aidant",
         f"{'target':<22} {'aidants':>7} {'flows':>6} {'errors':>6} "
-        f"{'flows/s':>8} {'CPU ms/flow':>11}  "
+        f"{'flows/s':>8} {'CPU ms/flow':>11} {'driver CPU':>10}  "
         + "  ".join(f"{s + ' p50':>13}" for s in STEPS),
     ]
     for r in results:
         lines.append(
             f"{r['target']:<22} {r['aidants']:>7} {r['flows']:>6} {r['errors']:>6} "
-            f"{r['flows_per_s']:>8} {r['server_cpu_ms_per_flow']!s:>11}  "
+            f"{r['flows_per_s']:>8} {r['server_cpu_ms_per_flow']!s:>11} "
+            f"{r['client_cpu_ms_per_flow']!s:>10}  "
             + "  ".join(
                 f"{r['steps_ms'].get(s, {}).get('p50', '-')!s:>13}" for s in STEPS
             )
