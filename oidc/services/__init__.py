@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import audit
 from aidants.models import Aidant, Structure
-from config.prepared import PreparedInsert, PreparedQuery
+from config.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from mandats.models import Autorisation, Usager
 from oidc import backchannel
 from oidc.access import db_sessions, with_context
@@ -36,9 +36,10 @@ from oidc.services.clients import (  # noqa: F401 (re-exported)
     set_backchannel_logout_uri,
 )
 
-# The flow's inserts, compiled once per process (config/prepared.py).
+# The flow's writes, compiled once per process (config/prepared.py).
 _NEW_CODE = PreparedInsert(AuthorizationCode)
 _NEW_TOKEN = PreparedInsert(Token)
+_CODE_USED = PreparedUpdate(AuthorizationCode, ["used_at"])
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def _handle_replay(item: AuthorizationCode) -> None:
 def mark_code_used(item: AuthorizationCode) -> None:
     """Consume the code (inside the token request's transaction)."""
     item.used_at = timezone.now()
-    item.save(update_fields=["used_at"])
+    _CODE_USED.save(item)
 
 
 def issue_token(*, raw_token: str, code: AuthorizationCode, scope: str) -> Token:
