@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from aidants.models import Habilitation
@@ -85,3 +86,25 @@ def test_a_family_compiles_one_query_per_shape(aidant, structure, other_structur
         structure.pk
     ]
     assert family[2].run(**listed("s", [other_structure.pk, -1])) == []
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's own cursor (audit.backends)"
+)
+def test_sqlite_placeholders_are_rewritten_once_per_statement(db, monkeypatch):
+    """audit/backends/sqlite3: a statement's "format" placeholders become
+    "qmark" ones as Django's cursor writes them, once, within a bound."""
+    from audit.backends.sqlite3 import base
+
+    monkeypatch.setattr(base, "_QMARK", {})
+    monkeypatch.setattr(base, "_QMARK_MAX", 2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s, '%%', %s", ["a", "b"])
+        assert cursor.fetchone() == ("a", "%", "b")
+        cursor.execute("SELECT %s, '%%', %s", ["c", "d"])
+        assert cursor.fetchone() == ("c", "%", "d")
+        assert base._QMARK == {"SELECT %s, '%%', %s": "SELECT ?, '%', ?"}
+        for index in range(3):
+            cursor.execute(f"SELECT %s + {index}", [1])
+            assert cursor.fetchone() == (1 + index,)
+    assert len(base._QMARK) == 2  # bounded
