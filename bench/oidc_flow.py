@@ -16,7 +16,8 @@ relying party would:
     -> token (client_secret_basic + PKCE) -> userinfo
 
 It reports flows per second, p50/p95 per step, the server's CPU time per flow
-(gunicorn master and workers, from /proc) and the driver's own (this process).
+(gunicorn master and workers, from /proc), the driver's own (this process) and,
+with PostgreSQL on this machine, the database server's (its processes).
 The measured phases are driven by `bench/wire.py`, a light client (one
 connection for the browser's three requests of a flow, one for the relying
 party's two); login uses `requests`. The project's own database is never touched.
@@ -220,6 +221,23 @@ def cpu_seconds(root_pid: int) -> float:
             continue
         pid, ppid = int(stat.parent.name), int(fields[1])
         if pid == root_pid or ppid == root_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def database_cpu_seconds() -> float:
+    """User + system CPU of this machine's PostgreSQL processes (0 when the
+    server runs elsewhere): a flow's cost on the database's side."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        if name == "postgres":
+            fields = rest.split()
             total += int(fields[11]) + int(fields[12])
     return total / ticks
 
@@ -430,6 +448,7 @@ def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> d
     spy = _start_profile(target.server.pid, profile) if profile else None
     cpu_before = cpu_seconds(target.server.pid)
     client_before = time.process_time()
+    database_before = database_cpu_seconds()
     started = time.perf_counter()
     threads = [
         threading.Thread(target=worker, args=(b,)) for b in target.browsers[:aidants]
@@ -441,6 +460,7 @@ def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> d
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(target.server.pid) - cpu_before
     client_cpu = time.process_time() - client_before
+    database_cpu = database_cpu_seconds() - database_before
     if spy is not None:
         _stop_profile(spy)
     return {
@@ -449,6 +469,7 @@ def measure(target: Target, aidants: int, flows: int, profile: Path | None) -> d
         "elapsed": elapsed,
         "cpu": cpu,
         "client_cpu": client_cpu,
+        "database_cpu": database_cpu,
         "timings": timings,
     }
 
@@ -478,6 +499,7 @@ def summarize(phases: list[dict], target: Target, aidants: int, args) -> dict:
     elapsed = sum(p["elapsed"] for p in phases)
     cpu = sum(p["cpu"] for p in phases)
     client_cpu = sum(p["client_cpu"] for p in phases)
+    database_cpu = sum(p["database_cpu"] for p in phases)
     errors = [e for p in phases for e in p["errors"]]
     timings = {s: [v for p in phases for v in p["timings"][s]] for s in STEPS}
     return {
@@ -491,6 +513,9 @@ def summarize(phases: list[dict], target: Target, aidants: int, args) -> dict:
         "server_cpu_ms_per_flow": round(1000 * cpu / flows, 1) if flows else None,
         "client_cpu_ms_per_flow": (
             round(1000 * client_cpu / flows, 1) if flows else None
+        ),
+        "database_cpu_ms_per_flow": (
+            round(1000 * database_cpu / flows, 1) if flows and database_cpu else None
         ),
         "gunicorn": {
             "worker_class": args.worker_class,
@@ -584,14 +609,15 @@ def report(results: list[dict], args) -> str:
         f"{args.workers}x{args.threads}, "
         f"{args.rounds} round(s) of {args.flows} flows per aidant",
         f"{'target':<22} {'aidants':>7} {'flows':>6} {'errors':>6} "
-        f"{'flows/s':>8} {'CPU ms/flow':>11} {'driver CPU':>10}  "
+        f"{'flows/s':>8} {'CPU ms/flow':>11} {'driver CPU':>10} {'DB CPU':>7}  "
         + "  ".join(f"{s + ' p50':>13}" for s in STEPS),
     ]
     for r in results:
         lines.append(
             f"{r['target']:<22} {r['aidants']:>7} {r['flows']:>6} {r['errors']:>6} "
             f"{r['flows_per_s']:>8} {r['server_cpu_ms_per_flow']!s:>11} "
-            f"{r['client_cpu_ms_per_flow']!s:>10}  "
+            f"{r['client_cpu_ms_per_flow']!s:>10} "
+            f"{r['database_cpu_ms_per_flow'] or '-'!s:>7}  "
             + "  ".join(
                 f"{r['steps_ms'].get(s, {}).get('p50', '-')!s:>13}" for s in STEPS
             )
