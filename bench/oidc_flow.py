@@ -237,8 +237,10 @@ def database_cpu_seconds() -> float:
             continue
         name, _, rest = text.partition(" (")[2].rpartition(")")
         if name == "postgres":
+            # Its own time and that of its exited children (a backend whose
+            # connection closed during the phase is counted by the postmaster).
             fields = rest.split()
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(value) for value in fields[11:15])
     return total / ticks
 
 
