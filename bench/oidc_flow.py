@@ -291,9 +291,9 @@ def login(browser: Browser, account: dict) -> None:
     check(response.status_code == 302, f"otp: {response.status_code}")
 
 
-def one_flow(browser: Wire, service: Wire, rp: dict, timings) -> None:
-    """authorize -> pick -> approve as the aidant's browser, then token and
-    userinfo as the relying party's back end."""
+def authorization_request(rp: dict) -> tuple[str, str]:
+    """A fresh authorization request of `rp` (PKCE S256, state, nonce): its code
+    verifier and the authorize path with its query."""
     verifier = secrets.token_urlsafe(48)
     challenge = (
         base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -310,7 +310,23 @@ def one_flow(browser: Wire, service: Wire, rp: dict, timings) -> None:
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    url = "/oidc/authorize?" + urlencode(params)
+    return verifier, "/oidc/authorize?" + urlencode(params)
+
+
+def token_form(rp: dict, code: str, verifier: str) -> dict[str, str]:
+    """The token request's body for `code` (client_secret_basic goes in a header)."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": rp["redirect_uri"],
+        "code_verifier": verifier,
+    }
+
+
+def one_flow(browser: Wire, service: Wire, rp: dict, timings) -> None:
+    """authorize -> pick -> approve as the aidant's browser, then token and
+    userinfo as the relying party's back end."""
+    verifier, url = authorization_request(rp)
 
     def timed(step, call):
         start = time.perf_counter()
@@ -329,12 +345,7 @@ def one_flow(browser: Wire, service: Wire, rp: dict, timings) -> None:
     answer = timed("approve", lambda: browser.post("/oidc/authorize", form))
     check(answer.status == 302, f"approve: {answer.status}")
     code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": rp["redirect_uri"],
-        "code_verifier": verifier,
-    }
+    form = token_form(rp, code, verifier)
     credentials = basic(rp["client_id"], rp["client_secret"])
     token = timed("token", lambda: service.post("/oidc/token", form, credentials))
     check(token.status == 200, f"token: {token.status} {token.text}")

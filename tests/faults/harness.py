@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import psycopg
 import requests
@@ -238,26 +238,8 @@ def _timed(outcomes, instance, step, call):
 def flow(instance: Instance, browser, rp: dict, outcomes: list[Outcome]) -> bool:
     """authorize -> pick -> approve -> token -> userinfo; False at the first
     failed step (a failed flow is abandoned, as a user would start again)."""
-    import base64
-    import hashlib
-
-    verifier = secrets.token_urlsafe(48)
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-        .rstrip(b"=")
-        .decode()
-    )
-    params = {
-        "response_type": "code",
-        "client_id": rp["client_id"],
-        "redirect_uri": rp["redirect_uri"],
-        "scope": "openid profile email birth",
-        "state": secrets.token_urlsafe(16),
-        "nonce": secrets.token_urlsafe(16),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    url = f"{instance.base}/oidc/authorize?" + urlencode(params)
+    verifier, path = oidc_flow.authorization_request(rp)
+    url = instance.base + path
     listing = _timed(
         outcomes, instance, "authorize", lambda: browser.get(url, timeout=10)
     )
@@ -294,12 +276,7 @@ def flow(instance: Instance, browser, rp: dict, outcomes: list[Outcome]) -> bool
         "token",
         lambda: requests.post(
             f"{instance.base}/oidc/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": query["code"][0],
-                "redirect_uri": rp["redirect_uri"],
-                "code_verifier": verifier,
-            },
+            data=oidc_flow.token_form(rp, query["code"][0], verifier),
             auth=(rp["client_id"], rp["client_secret"]),
             timeout=10,
         ),
