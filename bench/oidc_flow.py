@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.oidc_flow [--aidants 8[,16]] [--flows 20]
         [--workers 2] [--threads 4] [--worker-class gthread|sync]
         [--database-url URL] [--baseline REV]
-        [--rounds 2] [--profile-dir DIR] [--json]
+        [--rounds 2] [--warmup 5] [--profile-dir DIR] [--json]
 
 Builds a throwaway SQLite database (or uses the empty database given by
 `--database-url`), runs `seed_demo --aidants N`, adds usagers with live mandates
@@ -28,6 +28,12 @@ starts a second gunicorn from that tree (same venv, the tree first on PYTHONPATH
 and as cwd). The measured phases alternate between the two servers, round after
 round, and both are reported side by side. `--profile-dir` records a py-spy
 flame graph (SVG) of each server's first phase at each concurrency.
+
+Before the measured rounds, each server runs `--warmup` flows per aidant at the
+highest concurrency, not measured: what a server does once (each thread's
+database connection, PostgreSQL's caches in each new backend, a statement
+prepared once a connection ran it 5 times) is not a cost per flow. 0 measures
+from a cold start.
 """
 
 import argparse
@@ -176,13 +182,13 @@ def _ensure_usagers(siret: str) -> None:
 
 
 def start_gunicorn(
-    env, port, workers, threads, cwd=BASE_DIR, worker_class="gthread"
+    env, port, workers, threads, cwd=BASE_DIR, worker_class="gthread", app="config.wsgi"
 ) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -590,6 +596,11 @@ def run(args) -> list[dict]:
             tree = _baseline_tree(args.baseline, workdir)
             url = _database_url(args, workdir, "baseline")
             targets.append(Target(f"baseline {args.baseline}", tree, url, args))
+        for target in targets:
+            if args.warmup:
+                warm = measure(target, max(args.aidants), args.warmup, None)
+                if warm["errors"]:
+                    raise SystemExit(f"{target.name}, warm-up: {warm['errors'][:3]}")
         phases: dict[tuple[int, int], list[dict]] = {}
         for round_index in range(args.rounds):
             for aidants in args.aidants:
@@ -620,7 +631,8 @@ def report(results: list[dict], args) -> str:
     lines = [
         f"{results[0]['database']}, gunicorn {args.worker_class} "
         f"{args.workers}x{args.threads}, "
-        f"{args.rounds} round(s) of {args.flows} flows per aidant",
+        f"{args.rounds} round(s) of {args.flows} flows per aidant "
+        f"(after {args.warmup} unmeasured)",
         f"{'target':<22} {'aidants':>7} {'flows':>6} {'errors':>6} "
         f"{'flows/s':>8} {'CPU ms/flow':>11} {'driver CPU':>10} {'DB CPU':>7}  "
         + "  ".join(f"{s + ' p50':>13}" for s in STEPS),
@@ -671,6 +683,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--baseline", default="", help="git revision to compare")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=5,
+        help="unmeasured flows per aidant, each server, before the rounds",
+    )
     parser.add_argument("--profile-dir", default="")
     parser.add_argument(
         "--profile-format",
