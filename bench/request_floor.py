@@ -78,15 +78,15 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="relais-floor-"))
     port = free_port()
     env = server_env(f"sqlite:///{workdir / 'floor.sqlite3'}", port)
-    subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-    )
     flags = (args.workers, args.threads, BASE_DIR, args.worker_class)
     servers = {}
     try:
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+        )
         servers["gunicorn"] = (
             start_gunicorn(env, port, *flags, app="bench.request_floor:bare"),
             port,
